@@ -1,0 +1,65 @@
+# Thin wrapper over CMake. `make run` and `make test` first install whatever
+# Debian 12 packages are missing (as root), so both work on a fresh machine.
+
+BUILD      ?= build
+BUILD_SAN  ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+SENSOR      = $(BUILD)/vtls-sensor
+DEMO_PCAP   = pcaps/demo-cluster.pcap
+DEMO_INV    = pcaps/demo-cluster.inventory.yaml
+
+# Build and test dependencies (Debian 12 package names).
+DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libssl-dev libmaxminddb-dev \
+             libndpi-dev libcriterion-dev libnghttp2-dev libyaml-dev libjansson-dev \
+             libmicrohttpd-dev
+DEPS_TEST  = python3 tshark clang-format
+# Only `make pcaps` needs the real servers.
+DEPS_PCAPS = tcpdump ethtool iproute2 openssl gnutls-bin mariadb-server mariadb-client \
+             etcd-server etcd-client python3-grpcio zookeeper python3-kazoo
+
+.PHONY: all deps deps-pcaps build build-asan run test bench lint format pcaps clean
+
+all: build
+
+deps:
+	@./tools/install-deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+
+deps-pcaps:
+	@./tools/install-deps.sh $(DEPS_PCAPS)
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+$(BUILD_SAN)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Sanitize
+
+build: $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: $(BUILD_SAN)/Makefile
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+run: deps build
+	$(SENSOR) -r $(DEMO_PCAP) $(if $(wildcard $(DEMO_INV)),--inventory $(DEMO_INV)) \
+	    --flows -
+
+test: deps build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
+
+bench: deps build
+	cmake --build $(BUILD) --target bench_pcap_loop
+	/usr/bin/python3 tests/bench/run.py --build $(BUILD)
+
+lint:
+	@files=$$(git ls-files '*.c' '*.h'); \
+	clang-format --dry-run --Werror $$files && echo "lint: $$(echo $$files | wc -w) files formatted"
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+pcaps: deps-pcaps
+	./pcaps/gen/all.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)
