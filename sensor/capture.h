@@ -1,0 +1,73 @@
+/* Packet capture with libpcap: replay of a pcap/pcapng file (or stdin) and
+ * live capture on an interface.
+ *
+ * Errors are returned as messages that name the file or interface; for a
+ * replay that breaks off (truncated record, garbage) the message also names
+ * the number of the packet that could not be read, and every good packet
+ * before it has already been delivered.
+ */
+#ifndef VTLS_CAPTURE_H
+#define VTLS_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CAP_ERRLEN 512
+
+struct cap_live_opts {
+    int snaplen;    /* bytes per packet; default 262144 */
+    bool promisc;   /* promiscuous mode; default true */
+    int buffer_mb;  /* kernel buffer size in MiB; 0 keeps libpcap's default */
+    bool immediate; /* deliver packets as they arrive; default true */
+    int timeout_ms; /* read timeout when not immediate; default 100 */
+};
+
+struct cap_stats {
+    uint64_t received;        /* packets delivered to the callback */
+    uint64_t bytes;           /* captured bytes delivered */
+    uint64_t kernel_drops;    /* live: ps_drop (no buffer space in the kernel) */
+    uint64_t if_drops;        /* live: ps_ifdrop (dropped by the interface or driver) */
+    uint64_t kernel_received; /* live: ps_recv */
+};
+
+/* One packet: ts_us is packet time in microseconds since the epoch. The
+ * data pointer is valid during the call only. */
+typedef void (*cap_packet_fn)(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
+                              uint32_t wire_len);
+
+struct cap;
+
+void cap_live_opts_default(struct cap_live_opts *o);
+
+/* Open a capture file (pcap or pcapng); "-" reads stdin. Returns NULL and
+ * writes a message naming the file into err (CAP_ERRLEN bytes). */
+struct cap *cap_open_file(const char *path, char *err);
+
+/* Open and activate a live capture on iface. Returns NULL with a message
+ * naming the interface in err. Warnings (e.g. promiscuous mode not
+ * supported) are written to err with a non-NULL return. */
+struct cap *cap_open_live(const char *iface, const struct cap_live_opts *o, char *err);
+
+/* Compile and install a BPF filter. Returns false with a message in err. */
+bool cap_set_filter(struct cap *c, const char *filter, char *err);
+
+/* The link type (DLT_*) of the capture. */
+int cap_datalink(const struct cap *c);
+
+/* Deliver packets to fn until the end of the file, an error or cap_stop().
+ * Returns 0 at the end of a file or after cap_stop(), -1 on an error with a
+ * message in err naming the source and, for files, the packet number. */
+int cap_run(struct cap *c, cap_packet_fn fn, void *ctx, char *err);
+
+/* Ask cap_run() to return. Async-signal-safe: call it from a signal handler. */
+void cap_stop(struct cap *c);
+
+/* Counters so far; for live captures the kernel's counters are refreshed. */
+void cap_get_stats(struct cap *c, struct cap_stats *st);
+
+bool cap_is_live(const struct cap *c);
+const char *cap_source(const struct cap *c);
+
+void cap_close(struct cap *c);
+
+#endif

@@ -1,0 +1,184 @@
+/* The per-packet pipeline: see pipeline.h. */
+#include "sensor/pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pipeline {
+    struct pl_config cfg;
+    int dlt;
+    uint64_t now_us; /* latest packet time seen: time never goes backwards */
+    struct flow_table *ft;
+    struct stream_engine *se;
+    struct dec_stats dec;
+    struct pl_stats st;
+};
+
+void pl_config_default(struct pl_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    flow_config_default(&cfg->flow);
+    stream_config_default(&cfg->stream);
+}
+
+/* Reassembled bytes reach the dissectors here. */
+static enum stream_verdict pl_on_data(void *ctx, struct flow *f, enum flow_dir dir,
+                                      const uint8_t *p, size_t n)
+{
+    (void)ctx, (void)f, (void)dir, (void)p, (void)n;
+    return STREAM_MORE;
+}
+
+static enum stream_verdict pl_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uint64_t n)
+{
+    (void)ctx, (void)f, (void)dir, (void)n;
+    return STREAM_MORE;
+}
+
+static void pl_on_flow_end(void *ctx, struct flow *f, enum flow_end why)
+{
+    struct pipeline *pl = ctx;
+
+    stream_finish(pl->se, f);
+    if (pl->cfg.flows == NULL)
+        return;
+    json_t *rec = eve_flow_record(f, why, pl->cfg.cid_seed);
+    if (rec != NULL) {
+        eve_write(pl->cfg.flows, rec);
+        json_decref(rec);
+    }
+}
+
+struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err)
+{
+    if (!dec_dlt_supported(dlt)) {
+        snprintf(err, 256, "link type %d is not supported", dlt);
+        return NULL;
+    }
+    struct pipeline *pl = calloc(1, sizeof(*pl));
+    if (pl == NULL)
+        goto nomem;
+    pl->cfg = *cfg;
+    pl->dlt = dlt;
+    pl->cfg.flow.on_end = pl_on_flow_end;
+    pl->cfg.flow.ctx = pl;
+    pl->ft = flow_table_new(&pl->cfg.flow);
+    if (pl->ft == NULL)
+        goto nomem;
+    struct stream_consumer consumer = {.data = pl_on_data, .gap = pl_on_gap, .ctx = pl};
+    pl->se = stream_engine_new(&pl->cfg.stream, &consumer, pl->ft);
+    if (pl->se == NULL)
+        goto nomem;
+    return pl;
+
+nomem:
+    snprintf(err, 256, "out of memory creating the flow table");
+    pl_free(pl);
+    return NULL;
+}
+
+void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t wire_len)
+{
+    struct pipeline *pl = ctx;
+    struct dec_packet pkt;
+
+    pl->st.packets++;
+    pl->st.bytes += wire_len;
+    if (ts_us < pl->now_us)
+        pl->st.ts_backwards++;
+    else
+        pl->now_us = ts_us;
+
+    if (dec_packet(pl->dlt, data, caplen, &pkt, &pl->dec)) {
+        pl->st.decoded++;
+        enum flow_dir dir;
+        struct flow *f = flow_track(pl->ft, &pkt, wire_len, pl->now_us, &dir);
+        if (f == NULL)
+            pl->st.untracked++;
+        else if (pkt.ip_proto == 6 && !(f->flags & FLOW_F_STREAM_DONE))
+            stream_segment(pl->se, f, dir, &pkt);
+    }
+    flow_expire(pl->ft, pl->now_us);
+}
+
+void pl_finish(struct pipeline *pl)
+{
+    flow_flush(pl->ft);
+}
+
+void pl_free(struct pipeline *pl)
+{
+    if (pl == NULL)
+        return;
+    if (pl->ft != NULL)
+        flow_flush(pl->ft);
+    stream_engine_free(pl->se);
+    flow_table_free(pl->ft);
+    free(pl);
+}
+
+const struct pl_stats *pl_get_stats(const struct pipeline *pl)
+{
+    return &pl->st;
+}
+
+const struct dec_stats *pl_dec_stats(const struct pipeline *pl)
+{
+    return &pl->dec;
+}
+
+const struct flow_stats *pl_flow_stats(const struct pipeline *pl)
+{
+    return flow_table_stats(pl->ft);
+}
+
+const struct stream_stats *pl_stream_stats(const struct pipeline *pl)
+{
+    return stream_engine_stats(pl->se);
+}
+
+static void pl_print_decode(const struct pipeline *pl, FILE *out)
+{
+    bool any = false;
+    for (int i = 0; i < DEC_C__COUNT; i++) {
+        if (pl->dec.c[i] == 0)
+            continue;
+        fputs(any ? ", " : "  not decoded: ", out);
+        fprintf(out, "%s=%llu", dec_counter_name(i), (unsigned long long)pl->dec.c[i]);
+        any = true;
+    }
+    if (any)
+        fputc('\n', out);
+}
+
+void pl_print_summary(const struct pipeline *pl, FILE *out)
+{
+    const struct flow_stats *fs = flow_table_stats(pl->ft);
+    const struct stream_stats *ss = stream_engine_stats(pl->se);
+    uint64_t errors = 0;
+    for (int i = 0; i < DEC_C__COUNT; i++)
+        if (dec_counter_is_error(i))
+            errors += pl->dec.c[i];
+
+    fprintf(out, "vtls-sensor: %llu packets, %llu bytes, %llu decoded, %llu malformed\n",
+            (unsigned long long)pl->st.packets, (unsigned long long)pl->st.bytes,
+            (unsigned long long)pl->st.decoded, (unsigned long long)errors);
+    pl_print_decode(pl, out);
+    fprintf(out,
+            "  flows: %llu created, %llu evicted, %llu not tracked (memory cap), peak %.1f MiB\n",
+            (unsigned long long)fs->created, (unsigned long long)fs->evicted,
+            (unsigned long long)pl->st.untracked, (double)fs->mem_peak / (1024.0 * 1024.0));
+    fprintf(out, "  streams: %llu bytes in order, %llu gaps (%llu bytes), %llu out of order\n",
+            (unsigned long long)ss->delivered, (unsigned long long)ss->gaps,
+            (unsigned long long)ss->gap_bytes, (unsigned long long)ss->held);
+    if (pl->st.ts_backwards > 0)
+        fprintf(out, "  %llu packets with time going backwards (clamped)\n",
+                (unsigned long long)pl->st.ts_backwards);
+    if (pl->cfg.flows != NULL) {
+        const struct eve_stats *es = eve_writer_stats(pl->cfg.flows);
+        if (es->write_errors > 0)
+            fprintf(out, "  flow records: %llu lost writing %s (%s)\n",
+                    (unsigned long long)es->write_errors, eve_writer_path(pl->cfg.flows),
+                    strerror(es->last_errno));
+    }
+}

@@ -1,0 +1,57 @@
+/* The per-packet pipeline: decode -> flow table -> stream reassembly ->
+ * dissectors, and the records written when flows end. One pipeline owns one
+ * flow table and has no global state, so a worker thread could own one each.
+ */
+#ifndef VTLS_PIPELINE_H
+#define VTLS_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "output/eve.h"
+#include "sensor/decode.h"
+#include "sensor/flow.h"
+#include "sensor/stream.h"
+
+struct pl_config {
+    struct flow_config flow; /* on_end and ctx are set by the pipeline */
+    struct stream_config stream;
+    uint16_t cid_seed;        /* Community ID seed; default 0 */
+    struct eve_writer *flows; /* flow records; NULL writes none; not owned */
+};
+
+struct pl_stats {
+    uint64_t packets;      /* frames offered */
+    uint64_t bytes;        /* their original (wire) lengths */
+    uint64_t decoded;      /* frames that held TCP or UDP */
+    uint64_t untracked;    /* decoded but no flow (memory cap) */
+    uint64_t ts_backwards; /* frames whose time went backwards (clamped) */
+};
+
+struct pipeline;
+
+void pl_config_default(struct pl_config *cfg);
+
+/* Create a pipeline for frames of link type dlt. Returns NULL with a
+ * message in err (256 bytes) when dlt is unsupported or memory is short. */
+struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err);
+
+/* Process one frame (a cap_packet_fn: ctx is the pipeline). */
+void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+
+/* End every flow now (end of a capture): records are written. */
+void pl_finish(struct pipeline *pl);
+
+/* Finish and free; NULL is a no-op. */
+void pl_free(struct pipeline *pl);
+
+const struct pl_stats *pl_get_stats(const struct pipeline *pl);
+const struct dec_stats *pl_dec_stats(const struct pipeline *pl);
+const struct flow_stats *pl_flow_stats(const struct pipeline *pl);
+const struct stream_stats *pl_stream_stats(const struct pipeline *pl);
+
+/* The end-of-run summary: packets, bytes, flows, decode errors by kind,
+ * evictions, reassembly, output errors. */
+void pl_print_summary(const struct pipeline *pl, FILE *out);
+
+#endif
