@@ -45,7 +45,7 @@ run: deps build
 
 test: deps build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
 bench: deps build
 	cmake --build $(BUILD) --target bench_pcap_loop
