@@ -51,24 +51,27 @@ enum flow_end {
 
 /* Flow flags. */
 enum flow_flag {
-    FLOW_F_MIDSTREAM = 1u << 0,   /* start (SYN) not seen */
+    FLOW_F_MIDSTREAM = 1u << 0,    /* start (SYN) not seen */
     FLOW_F_ORIENT_FINAL = 1u << 1, /* client/server decided (SYN, SYN-ACK, payload or port) */
     FLOW_F_CLIENT_FIN = 1u << 2,
     FLOW_F_SERVER_FIN = 1u << 3,
     FLOW_F_STREAM_DONE = 1u << 4, /* reassembly finished: fast path (set by stream.c) */
+    FLOW_F_RST = 1u << 5,         /* closed by a RST (end reason RST rather than FIN) */
 };
 
 /* Direction of a packet relative to the flow's client. */
 enum flow_dir { FLOW_TO_SERVER = 0, FLOW_TO_CLIENT = 1 };
 
-/* Canonical key: side 0 is the lower (address, port) pair. */
+/* Canonical key: side 0 is the lower (address, port) pair, compared as
+ * (address bytes, port). VLAN tags beyond the packet's vlan_count and the pad
+ * are zero, so keys compare with memcmp. 48 bytes: hashed as six 64-bit words. */
 struct flow_key {
     struct dec_addr addr[2];
     uint16_t port[2];
     uint16_t vlan[DEC_MAX_VLAN];
     uint8_t family;
     uint8_t proto;
-    uint8_t pad[2];
+    uint8_t pad[6];
 };
 
 struct stream;
@@ -89,8 +92,11 @@ struct flow {
     void *app;                  /* consumer state, owned by the pipeline */
 };
 
-/* Called for each flow as it ends, before the table frees it. The callback
- * must release flow->stream and flow->app and must not touch the table. */
+/* Called for each flow as it ends, already unlinked from the table, before
+ * the table frees it. The callback must release flow->stream and flow->app
+ * (stream_finish() does the former) and must call no table function except
+ * flow_mem_release(). It may run inside flow_track() or flow_mem_charge() for
+ * another flow, when that call evicts this one. */
 typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);
 
 struct flow_config {
@@ -107,7 +113,7 @@ struct flow_stats {
     uint64_t evicted;      /* same as ended[FLOW_END_EVICTED] */
     uint64_t alloc_failed; /* flow not created: cap reached with nothing evictable */
     uint64_t active;
-    uint64_t mem_used, mem_peak;
+    uint64_t mem_used, mem_peak; /* flows + bucket array + charged buffers, in bytes */
 };
 
 struct flow_table;
@@ -116,7 +122,9 @@ struct flow_table;
  * 10 s closed, 60 s UDP; budget 8). */
 void flow_config_default(struct flow_config *cfg);
 
-/* Create a table. Returns NULL on allocation failure. */
+/* Create a table (cfg is copied). mem_used starts at the size of the initial
+ * bucket array; the array doubles when flows outnumber buckets and the cap
+ * allows it. Returns NULL on allocation failure. */
 struct flow_table *flow_table_new(const struct flow_config *cfg);
 
 /* End every flow (reason FLOW_END_SHUTDOWN) and free the table. NULL is a no-op. */
@@ -124,21 +132,27 @@ void flow_table_free(struct flow_table *ft);
 
 /* Find or create the flow of pkt at packet time now_us and update its
  * counters, TCP state and orientation. *dir receives the packet's direction.
- * Returns NULL (counted in alloc_failed) when no memory could be found even
- * after eviction. The flow stays valid until the next call into the table. */
+ * wire_len is the frame's original length (counted in bytes[]). A SYN without
+ * ACK on a flow in FLOW_S_CLOSED ends that flow (FLOW_END_REUSED) and starts a
+ * new one with the same key. Returns NULL (counted in alloc_failed) when no
+ * memory could be found even after eviction. The flow stays valid until the
+ * next call into the table. Allocates only when a flow is created. */
 struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
                         uint64_t now_us, enum flow_dir *dir);
 
 /* End flows idle past their class timeout at now_us, looking at no more than
- * the configured budget of flows. */
+ * the configured budget of flows (the heads of the class LRU lists, starting
+ * with a different class on each call). Flows of FLOW_T_CLOSED end with
+ * FLOW_END_FIN or FLOW_END_RST, the others with FLOW_END_TIMEOUT. */
 void flow_expire(struct flow_table *ft, uint64_t now_us);
 
 /* End every flow with FLOW_END_SHUTDOWN (end of a capture). */
 void flow_flush(struct flow_table *ft);
 
 /* Charge n bytes of buffers held for flow f against the memory cap, evicting
- * other flows (longest idle first) if needed. Returns false, charging
- * nothing, when the cap cannot be met. flow_mem_release() returns them. */
+ * other flows (longest idle first, never f; f may be NULL) if needed. Returns
+ * false, charging nothing, when the cap cannot be met. flow_mem_release()
+ * returns bytes charged earlier. */
 bool flow_mem_charge(struct flow_table *ft, const struct flow *f, size_t n);
 void flow_mem_release(struct flow_table *ft, size_t n);
 

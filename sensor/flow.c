@@ -1,0 +1,525 @@
+/* Flow table: chained hash of bidirectional flows, one LRU list per timeout
+ * class, incremental expiry and a memory cap with eviction. See flow.h. */
+#include "sensor/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FLOW_INIT_BUCKETS 64u
+#define FLOW_US_PER_S     1000000ull
+#define FLOW_ID_MASK      ((1ull << 53) - 1)
+/* Odd multiplier: counter * FLOW_ID_MULT mod 2^53 is a bijection, so ids stay unique. */
+#define FLOW_ID_MULT   0x1f3d5b79a3c1dull
+#define FLOW_HASH_K1   0x9e3779b97f4a7c15ull
+#define FLOW_HASH_K2   0xd6e8feb86659fd93ull
+#define FLOW_PROTO_TCP 6
+
+struct flow_lru {
+    struct flow *head, *tail; /* head: longest idle */
+};
+
+struct flow_table {
+    struct flow_config cfg;
+    struct flow **buckets;
+    size_t nbuckets; /* power of two */
+    struct flow_lru lru[FLOW_T__COUNT];
+    uint64_t timeout_us[FLOW_T__COUNT];
+    uint64_t id_counter;
+    unsigned expire_start; /* class examined first by the next flow_expire() */
+    struct flow_stats st;
+};
+
+void flow_config_default(struct flow_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->memcap = 256ull << 20;
+    cfg->timeout_s[FLOW_T_HANDSHAKE] = 60;
+    cfg->timeout_s[FLOW_T_ESTABLISHED] = 3600;
+    cfg->timeout_s[FLOW_T_CLOSED] = 10;
+    cfg->timeout_s[FLOW_T_UDP] = 60;
+    cfg->seed = 0x5eed1e55u;
+    cfg->expire_budget = 8;
+}
+
+bool flow_port_hint(uint16_t p)
+{
+    /* Vitess cluster ports of PROTOCOLS.md ("Ports seen in practice"), plus HTTPS and HTTP. */
+    if (p >= 16000 && p <= 16099) /* vttablet gRPC (16000+uid), vtorc HTTP */
+        return true;
+    if (p >= 17000 && p <= 17099) /* mysqld of examples/local (17000+uid) */
+        return true;
+    switch (p) {
+    case 80:
+    case 443:
+    case 2181:  /* ZooKeeper */
+    case 2379:  /* etcd client */
+    case 2380:  /* etcd peer */
+    case 3306:  /* mysqld, vtgate MySQL (operator) */
+    case 14200: /* vtadmin API */
+    case 14201: /* vtadmin web */
+    case 15000: /* vtctld / vttablet web */
+    case 15001: /* vtgate web */
+    case 15306: /* vtgate MySQL */
+    case 15991: /* vtgate gRPC */
+    case 15999: /* vtctld gRPC (and operator's vtgate/vttablet gRPC) */
+    case 21811:
+    case 21812:
+    case 21813: /* ZooKeeper of examples */
+        return true;
+    default:
+        return false;
+    }
+}
+
+const char *flow_end_name(enum flow_end why)
+{
+    switch (why) {
+    case FLOW_END_NONE:
+        return "none";
+    case FLOW_END_FIN:
+        return "fin";
+    case FLOW_END_RST:
+        return "rst";
+    case FLOW_END_TIMEOUT:
+        return "timeout";
+    case FLOW_END_EVICTED:
+        return "evicted";
+    case FLOW_END_SHUTDOWN:
+        return "shutdown";
+    case FLOW_END_REUSED:
+        return "reused";
+    }
+    return "unknown";
+}
+
+const struct flow_stats *flow_table_stats(const struct flow_table *ft)
+{
+    return &ft->st;
+}
+
+/* ---- memory accounting ---- */
+
+static void mem_add(struct flow_table *ft, size_t n)
+{
+    ft->st.mem_used += n;
+    if (ft->st.mem_used > ft->st.mem_peak)
+        ft->st.mem_peak = ft->st.mem_used;
+}
+
+void flow_mem_release(struct flow_table *ft, size_t n)
+{
+    ft->st.mem_used = n > ft->st.mem_used ? 0 : ft->st.mem_used - n;
+}
+
+static bool mem_fits(const struct flow_table *ft, size_t n)
+{
+    return n <= ft->cfg.memcap && ft->st.mem_used <= ft->cfg.memcap - n;
+}
+
+/* ---- LRU lists ---- */
+
+static void lru_unlink(struct flow_table *ft, struct flow *f)
+{
+    struct flow_lru *l = &ft->lru[f->tclass];
+
+    if (f->lprev)
+        f->lprev->lnext = f->lnext;
+    else
+        l->head = f->lnext;
+    if (f->lnext)
+        f->lnext->lprev = f->lprev;
+    else
+        l->tail = f->lprev;
+    f->lprev = f->lnext = NULL;
+}
+
+static void lru_append(struct flow_table *ft, struct flow *f)
+{
+    struct flow_lru *l = &ft->lru[f->tclass];
+
+    f->lnext = NULL;
+    f->lprev = l->tail;
+    if (l->tail)
+        l->tail->lnext = f;
+    else
+        l->head = f;
+    l->tail = f;
+}
+
+/* The longest idle flow other than keep: the oldest of the list heads. */
+static struct flow *lru_oldest(const struct flow_table *ft, const struct flow *keep)
+{
+    struct flow *best = NULL;
+
+    for (unsigned c = 0; c < FLOW_T__COUNT; c++) {
+        struct flow *h = ft->lru[c].head;
+        if (h && h == keep)
+            h = h->lnext;
+        if (h && (!best || h->last_us < best->last_us))
+            best = h;
+    }
+    return best;
+}
+
+/* ---- hashing and lookup ---- */
+
+static uint32_t key_hash(const struct flow_table *ft, const struct flow_key *k)
+{
+    uint64_t w[sizeof(*k) / 8];
+    uint64_t h = (ft->cfg.seed + 1ull) * FLOW_HASH_K1;
+
+    _Static_assert(sizeof(struct flow_key) == 48, "flow_key is hashed as six words");
+    memcpy(w, k, sizeof(w));
+    for (size_t i = 0; i < sizeof(w) / 8; i++) {
+        h = (h ^ w[i]) * FLOW_HASH_K1;
+        h ^= h >> 29;
+    }
+    h *= FLOW_HASH_K2;
+    h ^= h >> 32;
+    h *= FLOW_HASH_K1;
+    h ^= h >> 31;
+    return (uint32_t)h;
+}
+
+/* Build the canonical key of pkt; *src_side receives the key side of its source. */
+static void key_build(const struct dec_packet *pkt, struct flow_key *k, unsigned *src_side)
+{
+    int cmp = memcmp(pkt->src.b, pkt->dst.b, sizeof(pkt->src.b));
+    unsigned s;
+
+    if (cmp == 0)
+        cmp = (int)pkt->sport - (int)pkt->dport;
+    s = cmp <= 0 ? 0 : 1;
+    memset(k, 0, sizeof(*k));
+    k->addr[s] = pkt->src;
+    k->addr[s ^ 1] = pkt->dst;
+    k->port[s] = pkt->sport;
+    k->port[s ^ 1] = pkt->dport;
+    for (unsigned i = 0; i < pkt->vlan_count && i < DEC_MAX_VLAN; i++)
+        k->vlan[i] = pkt->vlan[i];
+    k->family = pkt->family;
+    k->proto = pkt->ip_proto;
+    *src_side = s;
+}
+
+static struct flow *table_find(const struct flow_table *ft, const struct flow_key *k, uint32_t h)
+{
+    struct flow *f = ft->buckets[h & (ft->nbuckets - 1)];
+
+    while (f && (f->hash != h || memcmp(&f->key, k, sizeof(*k)) != 0))
+        f = f->hnext;
+    return f;
+}
+
+static void table_unlink(struct flow_table *ft, struct flow *f)
+{
+    struct flow **pp = &ft->buckets[f->hash & (ft->nbuckets - 1)];
+
+    while (*pp && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = f->hnext;
+    f->hnext = NULL;
+}
+
+/* Double the bucket array when the cap allows it. Limitation: the rehash is
+ * done in one go (amortised O(1) per flow, but one packet pays for all). */
+static void table_grow(struct flow_table *ft)
+{
+    size_t n = ft->nbuckets * 2;
+    size_t old_bytes = ft->nbuckets * sizeof(struct flow *);
+    size_t add = n * sizeof(struct flow *) - old_bytes;
+
+    if (!mem_fits(ft, add))
+        return;
+    struct flow **b = calloc(n, sizeof(*b));
+    if (!b)
+        return;
+    for (size_t i = 0; i < ft->nbuckets; i++) {
+        struct flow *f = ft->buckets[i];
+        while (f) {
+            struct flow *next = f->hnext;
+            f->hnext = b[f->hash & (n - 1)];
+            b[f->hash & (n - 1)] = f;
+            f = next;
+        }
+    }
+    free(ft->buckets);
+    ft->buckets = b;
+    ft->nbuckets = n;
+    mem_add(ft, add);
+}
+
+/* ---- flow life cycle ---- */
+
+static void flow_end_one(struct flow_table *ft, struct flow *f, enum flow_end why)
+{
+    table_unlink(ft, f);
+    lru_unlink(ft, f);
+    ft->st.active--;
+    ft->st.ended[why]++;
+    if (why == FLOW_END_EVICTED)
+        ft->st.evicted++;
+    if (ft->cfg.on_end)
+        ft->cfg.on_end(ft->cfg.ctx, f, why);
+    free(f);
+    flow_mem_release(ft, sizeof(struct flow));
+}
+
+/* Evict longest idle flows other than keep until n more bytes fit. */
+static bool mem_make_room(struct flow_table *ft, const struct flow *keep, size_t n)
+{
+    while (!mem_fits(ft, n)) {
+        struct flow *victim = lru_oldest(ft, keep);
+        if (!victim)
+            return false;
+        flow_end_one(ft, victim, FLOW_END_EVICTED);
+    }
+    return true;
+}
+
+bool flow_mem_charge(struct flow_table *ft, const struct flow *f, size_t n)
+{
+    if (!mem_make_room(ft, f, n))
+        return false;
+    mem_add(ft, n);
+    return true;
+}
+
+static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k, uint32_t h,
+                                uint64_t now_us)
+{
+    struct flow *f;
+
+    if (!mem_make_room(ft, NULL, sizeof(*f)) || !(f = calloc(1, sizeof(*f)))) {
+        ft->st.alloc_failed++;
+        return NULL;
+    }
+    mem_add(ft, sizeof(*f));
+    f->key = *k;
+    f->hash = h;
+    f->id = (++ft->id_counter * FLOW_ID_MULT) & FLOW_ID_MASK;
+    f->first_us = f->last_us = now_us;
+    f->hnext = ft->buckets[h & (ft->nbuckets - 1)];
+    ft->buckets[h & (ft->nbuckets - 1)] = f;
+    ft->st.created++;
+    ft->st.active++;
+    if (ft->st.active > ft->nbuckets)
+        table_grow(ft);
+    return f;
+}
+
+/* ---- orientation and TCP state ---- */
+
+static bool pkt_has_payload(const struct dec_packet *pkt)
+{
+    return pkt->payload_wire > 0 || pkt->payload_len > 0;
+}
+
+/* Orientation without a handshake: port hint, then port < 1024, then the
+ * sender of the first payload (tentatively the sender of the first packet). */
+static void orient_guess(struct flow *f, unsigned src_side, bool payload)
+{
+    bool h0 = flow_port_hint(f->key.port[0]), h1 = flow_port_hint(f->key.port[1]);
+    bool l0 = f->key.port[0] < 1024, l1 = f->key.port[1] < 1024;
+
+    if (h0 != h1) {
+        f->client = h0 ? 1 : 0;
+        f->flags |= FLOW_F_ORIENT_FINAL;
+    } else if (l0 != l1) {
+        f->client = l0 ? 1 : 0;
+        f->flags |= FLOW_F_ORIENT_FINAL;
+    } else {
+        f->client = (uint8_t)src_side;
+        if (payload)
+            f->flags |= FLOW_F_ORIENT_FINAL;
+    }
+}
+
+static void set_state(struct flow *f, enum flow_state s, enum flow_tclass c)
+{
+    f->state = (uint8_t)s;
+    f->tclass = (uint8_t)c;
+}
+
+static void flow_init_first(struct flow *f, const struct dec_packet *pkt, unsigned src_side)
+{
+    uint8_t fl = pkt->tcp_flags;
+
+    if (pkt->ip_proto != FLOW_PROTO_TCP) {
+        set_state(f, FLOW_S_UDP, FLOW_T_UDP);
+        orient_guess(f, src_side, true);
+    } else if ((fl & DEC_TCP_SYN) && !(fl & DEC_TCP_ACK)) {
+        f->client = (uint8_t)src_side;
+        f->flags |= FLOW_F_ORIENT_FINAL;
+        set_state(f, FLOW_S_SYN_SENT, FLOW_T_HANDSHAKE);
+    } else if (fl & DEC_TCP_SYN) {
+        f->client = (uint8_t)(src_side ^ 1);
+        f->flags |= FLOW_F_ORIENT_FINAL;
+        set_state(f, FLOW_S_SYN_ACKED, FLOW_T_HANDSHAKE);
+    } else {
+        f->flags |= FLOW_F_MIDSTREAM;
+        set_state(f, FLOW_S_ESTABLISHED, FLOW_T_ESTABLISHED);
+        orient_guess(f, src_side, pkt_has_payload(pkt));
+    }
+}
+
+/* First payload of a tentatively oriented flow: its sender is the client. */
+static void orient_by_payload(struct flow *f, unsigned src_side)
+{
+    f->flags |= FLOW_F_ORIENT_FINAL;
+    if (f->client == src_side)
+        return;
+    f->client = (uint8_t)src_side;
+    uint64_t t = f->pkts[0];
+    f->pkts[0] = f->pkts[1];
+    f->pkts[1] = t;
+    t = f->bytes[0];
+    f->bytes[0] = f->bytes[1];
+    f->bytes[1] = t;
+    uint8_t fins = f->flags & (FLOW_F_CLIENT_FIN | FLOW_F_SERVER_FIN);
+    f->flags &= (uint8_t) ~(FLOW_F_CLIENT_FIN | FLOW_F_SERVER_FIN);
+    if (fins & FLOW_F_CLIENT_FIN)
+        f->flags |= FLOW_F_SERVER_FIN;
+    if (fins & FLOW_F_SERVER_FIN)
+        f->flags |= FLOW_F_CLIENT_FIN;
+}
+
+static void tcp_handshake(struct flow *f, uint8_t fl, enum flow_dir dir)
+{
+    if (f->state == FLOW_S_SYN_SENT && (fl & DEC_TCP_SYN) && (fl & DEC_TCP_ACK) &&
+        dir == FLOW_TO_CLIENT)
+        set_state(f, FLOW_S_SYN_ACKED, FLOW_T_HANDSHAKE);
+    else if ((f->state == FLOW_S_SYN_SENT || f->state == FLOW_S_SYN_ACKED) && (fl & DEC_TCP_ACK) &&
+             !(fl & DEC_TCP_SYN))
+        set_state(f, FLOW_S_ESTABLISHED, FLOW_T_ESTABLISHED);
+}
+
+/* TCP state update for one packet in direction dir (after orientation). */
+static void tcp_update(struct flow *f, uint8_t fl, enum flow_dir dir)
+{
+    if (f->state == FLOW_S_CLOSED)
+        return;
+    if (fl & DEC_TCP_RST) {
+        f->flags |= FLOW_F_RST;
+        set_state(f, FLOW_S_CLOSED, FLOW_T_CLOSED);
+        return;
+    }
+    tcp_handshake(f, fl, dir);
+    if (!(fl & DEC_TCP_FIN))
+        return;
+    f->flags |= dir == FLOW_TO_SERVER ? FLOW_F_CLIENT_FIN : FLOW_F_SERVER_FIN;
+    if ((f->flags & FLOW_F_CLIENT_FIN) && (f->flags & FLOW_F_SERVER_FIN))
+        set_state(f, FLOW_S_CLOSED, FLOW_T_CLOSED);
+    else
+        set_state(f, FLOW_S_FIN_WAIT, FLOW_T_ESTABLISHED);
+}
+
+static bool is_reuse(const struct flow *f, const struct dec_packet *pkt)
+{
+    uint8_t fl = pkt->tcp_flags;
+
+    return f->state == FLOW_S_CLOSED && pkt->ip_proto == FLOW_PROTO_TCP && (fl & DEC_TCP_SYN) &&
+           !(fl & DEC_TCP_ACK);
+}
+
+struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
+                        uint64_t now_us, enum flow_dir *dir)
+{
+    struct flow_key k;
+    unsigned src_side;
+
+    key_build(pkt, &k, &src_side);
+    uint32_t h = key_hash(ft, &k);
+    struct flow *f = table_find(ft, &k, h);
+    bool fresh = false;
+
+    if (f && is_reuse(f, pkt)) {
+        flow_end_one(ft, f, FLOW_END_REUSED);
+        f = NULL;
+    }
+    if (!f) {
+        f = flow_create(ft, &k, h, now_us);
+        if (!f)
+            return NULL;
+        flow_init_first(f, pkt, src_side);
+        fresh = true;
+    } else {
+        lru_unlink(ft, f);
+        if (!(f->flags & FLOW_F_ORIENT_FINAL) && pkt_has_payload(pkt))
+            orient_by_payload(f, src_side);
+    }
+    enum flow_dir d = src_side == f->client ? FLOW_TO_SERVER : FLOW_TO_CLIENT;
+    if (pkt->ip_proto == FLOW_PROTO_TCP)
+        tcp_update(
+            f, fresh ? (uint8_t)(pkt->tcp_flags & (DEC_TCP_FIN | DEC_TCP_RST)) : pkt->tcp_flags, d);
+    f->pkts[d]++;
+    f->bytes[d] += wire_len;
+    if (now_us > f->last_us)
+        f->last_us = now_us;
+    lru_append(ft, f);
+    *dir = d;
+    return f;
+}
+
+/* ---- expiry, flush, free ---- */
+
+static enum flow_end expire_reason(const struct flow *f)
+{
+    if (f->tclass != FLOW_T_CLOSED)
+        return FLOW_END_TIMEOUT;
+    return (f->flags & FLOW_F_RST) ? FLOW_END_RST : FLOW_END_FIN;
+}
+
+void flow_expire(struct flow_table *ft, uint64_t now_us)
+{
+    unsigned used = 0, budget = ft->cfg.expire_budget;
+    unsigned start = ft->expire_start;
+
+    for (unsigned i = 0; i < FLOW_T__COUNT && used < budget; i++) {
+        unsigned c = (start + i) % FLOW_T__COUNT;
+        struct flow *f;
+        while (used < budget && (f = ft->lru[c].head) != NULL) {
+            used++;
+            if (now_us <= f->last_us || now_us - f->last_us < ft->timeout_us[c])
+                break;
+            flow_end_one(ft, f, expire_reason(f));
+        }
+    }
+    ft->expire_start = (start + 1) % FLOW_T__COUNT;
+}
+
+void flow_flush(struct flow_table *ft)
+{
+    for (unsigned c = 0; c < FLOW_T__COUNT; c++)
+        while (ft->lru[c].head)
+            flow_end_one(ft, ft->lru[c].head, FLOW_END_SHUTDOWN);
+}
+
+struct flow_table *flow_table_new(const struct flow_config *cfg)
+{
+    struct flow_table *ft = calloc(1, sizeof(*ft));
+
+    if (!ft)
+        return NULL;
+    ft->cfg = *cfg;
+    ft->nbuckets = FLOW_INIT_BUCKETS;
+    ft->buckets = calloc(ft->nbuckets, sizeof(*ft->buckets));
+    if (!ft->buckets) {
+        free(ft);
+        return NULL;
+    }
+    for (unsigned c = 0; c < FLOW_T__COUNT; c++)
+        ft->timeout_us[c] = (uint64_t)cfg->timeout_s[c] * FLOW_US_PER_S;
+    mem_add(ft, ft->nbuckets * sizeof(*ft->buckets));
+    return ft;
+}
+
+void flow_table_free(struct flow_table *ft)
+{
+    if (!ft)
+        return;
+    flow_flush(ft);
+    free(ft->buckets);
+    free(ft);
+}
