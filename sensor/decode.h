@@ -17,7 +17,9 @@
 
 /* Why a packet was not decoded to a TCP or UDP segment.
  * X(enum suffix, counter name, is_error): errors are malformed input; the
- * others are valid traffic we do not inspect (ARP, ICMP, IP fragments). */
+ * others are valid traffic we do not inspect (ARP, ICMP, IP fragments).
+ * gre_bad_version also counts GRE with the RFC 1701 routing bit; an empty raw-IP
+ * frame counts as ipv4_truncated. */
 #define DEC_COUNTERS(X)                                                                            \
     X(LINK_UNSUPPORTED, "link_unsupported", false)                                                 \
     X(ETH_TRUNC, "eth_truncated", true)                                                            \
@@ -65,14 +67,16 @@ struct dec_stats {
     uint64_t c[DEC_C__COUNT];
 };
 
-/* Tunnel kinds seen on the way to the inner packet (bit set in dec_packet.tunnels). */
+/* Tunnel kinds seen on the way to the inner packet (bit set in dec_packet.tunnels).
+ * Each tunnel adds one to dec_packet.tunnel_depth; ERSPAN (carried in GRE) sets
+ * both DEC_TUN_GRE and its ERSPAN bit for one level. */
 enum dec_tunnel {
     DEC_TUN_VXLAN = 1u << 0,
     DEC_TUN_GENEVE = 1u << 1,
     DEC_TUN_IPIP = 1u << 2, /* IPv4 or IPv6 inside IPv4 or IPv6 */
     DEC_TUN_GRE = 1u << 3,
-    DEC_TUN_ERSPAN2 = 1u << 4,
-    DEC_TUN_ERSPAN3 = 1u << 5,
+    DEC_TUN_ERSPAN2 = 1u << 4, /* ERSPAN type I or II (GRE 0x88be) */
+    DEC_TUN_ERSPAN3 = 1u << 5, /* ERSPAN type III (GRE 0x22eb) */
 };
 
 /* TCP header flags (RFC 9293 3.1). */
@@ -122,7 +126,8 @@ bool dec_packet(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet
 /* Whether dec_packet() understands link type dlt. */
 bool dec_dlt_supported(int dlt);
 
-/* Counter name (lower-case, for JSON and metrics) and whether it counts malformed input. */
+/* Counter name (lower-case, for JSON and metrics; "unknown" when c is out of range)
+ * and whether it counts malformed input (false when out of range). */
 const char *dec_counter_name(enum dec_counter c);
 bool dec_counter_is_error(enum dec_counter c);
 
