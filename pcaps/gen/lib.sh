@@ -108,11 +108,11 @@ ns_create() {
     done
 }
 
-# ns_ipv6 NAME: enable IPv6 in namespace NAME (addresses are then added with nodad).
-ns_ipv6() {
-    nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
-    nsx "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=0
-    nsx "$1" sysctl -qw net.ipv6.conf.lo.disable_ipv6=0
+# ipv6_on NS DEV: enable IPv6 on one device only (other devices stay quiet).
+ipv6_on() {
+    nsx "$1" sysctl -qw "net.ipv6.conf.$2.accept_ra=0"
+    nsx "$1" sysctl -qw "net.ipv6.conf.$2.router_solicitations=0"
+    nsx "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=0"
 }
 
 # offload_off NS DEV: no TSO/GSO/GRO/checksum offload, so frames on the wire are
@@ -135,8 +135,7 @@ veth_pair() {
 # addr NS DEV CIDR: add an address (IPv6 ones with nodad so they work at once).
 addr() {
     if [[ $3 == *:* ]]; then
-        ns_ipv6 "$1"
-        nsx "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=0"
+        ipv6_on "$1" "$2"
         ip -n "$(nsname "$1")" addr add "$3" dev "$2" nodad || die "addr $3 on $2"
     else
         ip -n "$(nsname "$1")" addr add "$3" dev "$2" || die "addr $3 on $2"
@@ -401,4 +400,47 @@ expect_end() {
     mkdir -p "$EXPECTED_DIR"
     "$PY" "$GEN_DIR/expected.py" "$EXPECTED_DIR/$EXP_NAME.json" "${EXP_ARGS[@]}" ||
         die "cannot write expected/$EXP_NAME.json"
+}
+
+# ---------------------------------------------------------------- TLS with OpenSSL
+
+SNI=server.test
+PORT=4433
+
+# tls_server NS NAME [OPTS...]: `openssl s_server -rev` (answers each line reversed) on
+# $PORT, certificate $WORK/server.pem unless OPTS give -cert; serves NACCEPT (default 1)
+# connections and exits. Sets SRV_PID; returns once the port listens.
+tls_server() {
+    local ns=$1 name=$2
+    shift 2
+    local cert=(-cert "$WORK/server.pem" -key "$WORK/server.key")
+    [[ " $* " == *" -cert "* || " $* " == *" -nocert "* ]] && cert=()
+    bg "$ns" "$name-server" openssl s_server -accept "$PORT" -naccept "${NACCEPT:-1}" -rev \
+        "${cert[@]}" "$@"
+    SRV_PID=$BG_PID
+    wait_listen "$ns" "$PORT" "$SRV_PID"
+}
+
+# tls_client NS NAME CONNECT [OPTS...]: `openssl s_client` to CONNECT that sends one
+# line, waits HOLD seconds (default 0.5) and closes (close_notify, FIN). Output in
+# $WORK/NAME-client.log; returns s_client's status.
+tls_client() {
+    local ns=$1 name=$2 connect=$3
+    shift 3
+    { printf 'hello vtls\n'; sleep "${HOLD:-0.5}"; } |
+        run "$ns" "$name-client" 15 openssl s_client -connect "$connect" "$@"
+}
+
+# tls_session NAME CONNECT [SERVER_OPTS...] -- [CLIENT_OPTS...]: one complete exchange
+# between namespaces s and c that must succeed (reply received, server exited).
+tls_session() {
+    local name=$1 connect=$2 sopts=()
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do sopts+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    tls_server s "$name" "${sopts[@]}"
+    tls_client c "$name" "$connect" "$@" ||
+        die "$name: s_client failed: $(tail -5 "$WORK/$name-client.log")"
+    grep -q 'sltv olleh' "$WORK/$name-client.log" || die "$name: no reply from server"
+    wait_exit "$SRV_PID" 5
 }

@@ -5,36 +5,16 @@
 #   ipv6-tls.pcap     the TLS 1.2 flow over IPv6
 . "$(dirname "$0")/lib.sh"
 
-SNI=server.test
-PORT=4433
 IPV6=1 two_hosts
 cert_issue server "$SNI"
 SRV_NOT_AFTER=$CERT_NOT_AFTER
-CA=$CERT_DIR/ca.pem
+VERIFY=(-servername "$SNI" -CAfile "$CERT_DIR/ca.pem" -verify_return_error
+    -verify_hostname "$SNI")
 
-# tls_exchange NAME ADDR SERVER_OPTS... -- CLIENT_OPTS...: one connection, captured.
-tls_exchange() {
-    local name=$1 connect=$2 sopts=() copts=()
-    shift 2
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do sopts+=("$1"); shift; done
-    shift
-    copts=("$@")
-    cap_start c c0 tcp port $PORT
-    bg s "$name-server" openssl s_server -accept "$PORT" -naccept 1 -rev \
-        -cert "$WORK/server.pem" -key "$WORK/server.key" "${sopts[@]}"
-    local spid=$BG_PID
-    wait_listen s $PORT "$spid"
-    { printf 'hello vtls\n'; sleep 0.5; } |
-        run c "$name-client" 10 openssl s_client -connect "$connect" -servername "$SNI" \
-            -CAfile "$CA" -verify_return_error -verify_hostname "$SNI" "${copts[@]}" ||
-        die "$name: s_client failed: $(tail -5 "$WORK/$name-client.log")"
-    grep -q 'sltv olleh' "$WORK/$name-client.log" || die "$name: no reply from server"
-    wait_exit "$spid" 5
-    cap_stop "$name"
-}
-
-tls_exchange tls13-basic 10.99.0.2:$PORT -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256 \
-    -alpn h2 -- -tls1_3 -alpn h2
+cap_start c c0 tcp port $PORT
+tls_session tls13-basic 10.99.0.2:$PORT -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256 \
+    -alpn h2 -- "${VERIFY[@]}" -tls1_3 -alpn h2
+cap_stop tls13-basic
 expect_begin tls13-basic "TLS 1.3 (TLS_AES_128_GCM_SHA256), SNI server.test, ALPN h2, \
 one line each way, close_notify and FIN; certificate encrypted"
 expect_flow client=10.99.0.1 server=10.99.0.2 server_port=$PORT \
@@ -47,8 +27,10 @@ TLS12_CERT=(cert.observable=true "cert.subject_cn=$SNI" "cert.issuer_cn=$TEST_CA
     cert.sig_alg=sha256WithRSAEncryption cert.self_signed=false cert.chain_valid=true
     cert.sni_match=true)
 
-tls_exchange tls12-basic 10.99.0.2:$PORT -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 \
-    -- -tls1_2
+cap_start c c0 tcp port $PORT
+tls_session tls12-basic 10.99.0.2:$PORT -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 \
+    -- "${VERIFY[@]}" -tls1_2
+cap_stop tls12-basic
 expect_begin tls12-basic "TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256, SNI server.test, no ALPN, \
 server certificate (test CA, RSA 2048, 365 days) visible, one line each way, FIN"
 expect_flow client=10.99.0.1 server=10.99.0.2 server_port=$PORT \
@@ -56,8 +38,10 @@ expect_flow client=10.99.0.1 server=10.99.0.2 server_port=$PORT \
     tls.alpn=null "${TLS12_CERT[@]}" rules=
 expect_end
 
-tls_exchange ipv6-tls "[fd00:99::2]:$PORT" -6 -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 \
-    -- -tls1_2
+cap_start c c0 tcp port $PORT
+tls_session ipv6-tls "[fd00:99::2]:$PORT" -6 -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 \
+    -- "${VERIFY[@]}" -tls1_2
+cap_stop ipv6-tls
 expect_begin ipv6-tls "tls12-basic over IPv6 (fd00:99::1 -> fd00:99::2)"
 expect_flow client=fd00:99::1 server=fd00:99::2 server_port=$PORT \
     "tls.version=TLS 1.2" tls.cipher=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 tls.sni=$SNI \

@@ -57,7 +57,7 @@ TUNNEL_PROTOS = {
     "vxlan": "udp:vxlan:eth", "geneve": "udp:geneve:eth", "gre": "gre:ip",
     "gretap": "gre:eth", "erspan2": "gre:erspan:eth", "erspan3": "gre:erspan:eth",
     "ipip": "ip:ip", "sit": "ip:ipv6", "ip6tnl": "ipv6:ip", "ip6gre": "ipv6:gre",
-    "vlan": "vlan", "qinq": "vlan:ethertype:vlan",
+    "vlan": "vlan", "qinq": "ieee8021ad:ethertype:vlan",
 }
 
 
@@ -128,7 +128,8 @@ def read_streams(pcap, tls_ports):
         st.rst |= bool(flags & 0x04)
         protos = first_show(pkt, "frame.protocols") or ""
         st.protos.add(protos)
-        vids = [int(f.get("show")) for f in fields(pkt, "vlan.id")]
+        vids = [int(f.get("show")) for f in pkt.iter("field")
+                if f.get("name") in ("vlan.id", "ieee8021ad.id")]
         if st.vlans is None:
             st.vlans = vids
         direction = "?"
