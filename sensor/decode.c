@@ -344,6 +344,8 @@ static enum dec_next dec_ipv4(struct dec_state *s)
     dec_set_addr(&s->pkt->src, ip + 12, 4);
     dec_set_addr(&s->pkt->dst, ip + 16, 4);
     dec_limit(s, total);
+    s->pkt->l3 = ip;
+    s->pkt->l3_len = (uint32_t)(s->end - ip);
     dec_advance(s, hlen);
     return dec_ip_proto(s, ip[9]);
 }
@@ -433,6 +435,8 @@ static enum dec_next dec_ipv6(struct dec_state *s)
     if (plen == 0)
         plen = (uint32_t)(s->end - s->p);
     dec_limit(s, plen);
+    s->pkt->l3 = ip;
+    s->pkt->l3_len = (uint32_t)(s->end - ip);
     return dec_ipv6_ext(s, ip[6]);
 }
 

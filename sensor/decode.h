@@ -98,6 +98,8 @@ struct dec_addr {
  * caller's frame buffer and live as long as it does. */
 struct dec_packet {
     struct dec_addr src, dst;
+    const uint8_t *l3;      /* innermost IP header (for nDPI) */
+    uint32_t l3_len;        /* its captured bytes, up to the IP length */
     const uint8_t *payload; /* L4 payload, never beyond the captured bytes */
     uint32_t payload_len;   /* captured payload bytes (may be short at small snaplen) */
     uint32_t payload_wire;  /* payload length claimed by the IP header */
