@@ -69,12 +69,17 @@ maria_client() {
 
 # ---------------------------------------------------------------- gRPC (python3-grpcio)
 
+# GRPC_ENV: extra environment (VAR=VALUE words) for the gRPC server and client, e.g.
+# OPENSSL_CONF=FILE (grpcio in Debian links the system OpenSSL 3).
+GRPC_ENV=()
+
 # grpc_server NS NAME PORT [grpc_vitess.py serve OPTION...]: start the generic Vitess
 # gRPC server of gen/grpc_vitess.py; waits until it listens. Sets GRPC_PID.
 grpc_server() {
     local ns=$1 name=$2 port=$3
     shift 3
-    bg "$ns" "$name" "$PY" -u "$GEN_DIR/grpc_vitess.py" serve --port "$port" "$@"
+    bg "$ns" "$name" env "${GRPC_ENV[@]}" "$PY" -u "$GEN_DIR/grpc_vitess.py" serve \
+        --port "$port" "$@"
     GRPC_PID=$BG_PID
     wait_listen "$ns" "$port" "$GRPC_PID"
 }
@@ -84,7 +89,8 @@ grpc_server() {
 grpc_call() {
     local ns=$1 logname=$2 target=$3
     shift 3
-    run "$ns" "$logname" 20 "$PY" -u "$GEN_DIR/grpc_vitess.py" call --target "$target" "$@" ||
+    run "$ns" "$logname" 20 env "${GRPC_ENV[@]}" "$PY" -u "$GEN_DIR/grpc_vitess.py" call \
+        --target "$target" "$@" ||
         die "gRPC client $logname failed: $(tail -5 "$WORK/$logname.log")"
 }
 
