@@ -14,6 +14,7 @@ import argparse
 import glob
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,11 +33,26 @@ def check_crashless(res, what):
     return []
 
 
+def record_offsets(data):
+    """Start offsets of the records of a classic pcap file (either byte order)."""
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    offs, pos = [], 24
+    while pos + 16 <= len(data):
+        caplen = struct.unpack(endian + "I", data[pos + 8:pos + 12])[0]
+        offs.append(pos)
+        pos += 16 + caplen
+    return offs
+
+
 def check_cuts(sensor, pcap, tmp):
     problems = []
     data = open(pcap, "rb").read()
-    for frac in (0.3, 0.55, 0.8):
-        cut = int(len(data) * frac)
+    offs = record_offsets(data)
+    if len(offs) < 4:
+        return [f"only {len(offs)} records: too short to test"]
+    # Inside a record's data, inside a record header, and inside the data of the last.
+    cuts = [offs[len(offs) * 3 // 10] + 16 + 1, offs[len(offs) * 55 // 100] + 5, len(data) - 1]
+    for cut in cuts:
         path = os.path.join(tmp, "cut.pcap")
         with open(path, "wb") as f:
             f.write(data[:cut])
