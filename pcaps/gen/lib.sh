@@ -252,7 +252,7 @@ cap_stop() {
     CAP_PID=""
     grep -q '^0 packets dropped by kernel' "$WORK/tcpdump.log" ||
         die "tcpdump dropped packets: $(cat "$WORK/tcpdump.log")"
-    [ -s "$CAP_FILE" ] || die "capture $1 is empty"
+    grep -q '^0 packets captured' "$WORK/tcpdump.log" && die "capture $1 is empty"
     install -m 644 "$CAP_FILE" "$PCAP_DIR/$1.pcap"
     log "wrote pcaps/$1.pcap ($(stat -c %s "$PCAP_DIR/$1.pcap") bytes)"
 }
