@@ -415,6 +415,8 @@ static void tcp_update(struct flow *f, uint8_t fl, enum flow_dir dir)
         set_state(f, FLOW_S_FIN_WAIT, FLOW_T_ESTABLISHED);
 }
 
+/* Limitation: only a closed flow is reused by a new SYN; a SYN on a flow whose
+ * FIN/RST was not captured counts in the old flow until it times out. */
 static bool is_reuse(const struct flow *f, const struct dec_packet *pkt)
 {
     uint8_t fl = pkt->tcp_flags;

@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STREAM_CFG_MAX   (1u << 30)
-#define STREAM_PROTO_TCP 6
+#define STREAM_CFG_MAX (1u << 30)
+/* Held pieces per direction beyond which the first hole is declared a gap, as
+ * for max_ooo: bounds the list walk of hostile streams of tiny segments. */
+#define STREAM_MAX_PIECES 256u
+#define STREAM_PROTO_TCP  6
 
 enum half_flag {
     HALF_INIT = 1u << 0,  /* next is known */
@@ -31,6 +34,7 @@ struct stream_half {
     uint32_t acked;          /* highest ACK number the peer sent */
     uint32_t fin_seq;        /* sequence number of the FIN */
     uint32_t held_bytes;
+    uint16_t held_pieces;
     uint8_t flags; /* enum half_flag */
 };
 
@@ -125,6 +129,7 @@ static void half_drop_held(struct stream_engine *se, struct stream_half *h)
         seg_free(se, s);
     }
     h->held_bytes = 0;
+    h->held_pieces = 0;
 }
 
 static struct stream_seg *seg_new(const struct sctx *c, uint32_t seq, const uint8_t *p, uint32_t n)
@@ -177,6 +182,7 @@ static void hold(const struct sctx *c, uint32_t seq, const uint8_t *p, uint32_t 
         *pp = n;
         pp = &n->next;
         h->held_bytes += pe - s;
+        h->held_pieces++;
         stored = true;
         s = pe;
     }
@@ -252,6 +258,7 @@ static bool deliver_held(const struct sctx *c, struct stream_seg *s)
 
     h->held = s->next;
     h->held_bytes -= s->len;
+    h->held_pieces--;
     if ((h->flags & HALF_FIN) && seq_gt(end, h->fin_seq))
         end = h->fin_seq;
     if (seq_gt(end, h->next))
@@ -285,7 +292,8 @@ static bool advance(const struct sctx *c, bool finishing)
         if ((h->flags & HALF_ACKED) && seq_gt(h->acked, h->next)) {
             if (seq_lt(h->acked, end))
                 end = h->acked;
-        } else if (!finishing && h->held_bytes <= c->se->cfg.max_ooo) {
+        } else if (!finishing && h->held_bytes <= c->se->cfg.max_ooo &&
+                   h->held_pieces <= STREAM_MAX_PIECES) {
             return true;
         }
         if (!declare_gap(c, end - h->next))

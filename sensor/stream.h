@@ -15,7 +15,8 @@
  *   skipped when: the peer has acknowledged data beyond the start of the
  *   hole and data after the hole is held (the capture lost it; the gap ends
  *   at the acknowledged point or the held data, whichever comes first), the
- *   held bytes of that direction exceed max_ooo, or the flow ends
+ *   held bytes of that direction exceed max_ooo (or the held pieces exceed
+ *   256), or the flow ends
  *   (stream_finish) or is reset. An ACK with nothing held after the hole
  *   declares nothing yet, so an ACK captured before the data it acknowledges
  *   loses no bytes.
