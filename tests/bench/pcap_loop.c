@@ -1,6 +1,8 @@
 /* The bare libpcap read loop: reads every packet of a capture with
  * pcap_next_ex and touches one byte of each. The replay speed limit that
  * `make bench` compares vtls-sensor against. */
+/* libpcap headers use the BSD u_int types, which strict C11 hides. */
+#define _DEFAULT_SOURCE
 #include <pcap/pcap.h>
 #include <stdio.h>
 
