@@ -21,6 +21,7 @@ import tempfile
 CONV_RE = re.compile(
     r"^(?P<a>\S+):(?P<ap>\d+)\s+<->\s+(?P<b>\S+):(?P<bp>\d+)\s+"
     r"(?P<f_ba>\d+)\s+\S+\s+\S+\s+(?P<f_ab>\d+)\s+\S+\s+\S+\s+(?P<f_tot>\d+)"
+    r"\s+\S+\s+\S+\s+(?P<rel>[0-9.]+)"
 )
 
 
@@ -36,6 +37,7 @@ def tshark_convs(pcap):
             convs.append({
                 "a": (m["a"], int(m["ap"])), "b": (m["b"], int(m["bp"])),
                 "a_to_b": int(m["f_ab"]), "b_to_a": int(m["f_ba"]),
+                "rel_start": float(m["rel"]),
             })
     return convs
 
@@ -75,6 +77,25 @@ def key_of(rec):
     return ((rec["src_ip"], rec["src_port"]), (rec["dest_ip"], rec["dest_port"]))
 
 
+def compare(c, r, syns):
+    problems = []
+    client, server = key_of(r)
+    fl = r["flow"]
+    if client == c["a"]:
+        want = (c["a_to_b"], c["b_to_a"])
+    else:
+        want = (c["b_to_a"], c["a_to_b"])
+    have = (fl["pkts_toserver"], fl["pkts_toclient"])
+    if have != want:
+        problems.append(f"{client}->{server}: packets {have}, tshark {want}")
+    if (c["a"], c["b"]) in syns and not fl["midstream"] and client != c["a"]:
+        problems.append(f"{c['a']}->{c['b']}: SYN sent by {c['a']} but sensor's client is "
+                        f"{client}")
+    if (c["a"], c["b"]) in syns and fl["midstream"]:
+        problems.append(f"{c['a']}->{c['b']}: SYN seen but flow marked midstream")
+    return problems
+
+
 def check_capture(sensor, pcap):
     problems = []
     convs = tshark_convs(pcap)
@@ -84,27 +105,20 @@ def check_capture(sensor, pcap):
     for r in recs:
         by_pair.setdefault(frozenset(key_of(r)), []).append(r)
 
-    for c in convs:
+    # A pair of endpoints may carry several connections (port reuse): pair
+    # them up in order of start time.
+    for r in by_pair.values():
+        r.sort(key=lambda rec: rec["flow"]["start"])
+    for c in sorted(convs, key=lambda c: c["rel_start"]):
         pair = frozenset((c["a"], c["b"]))
-        got = by_pair.pop(pair, [])
-        if len(got) != 1:
-            problems.append(f"{c['a']} <-> {c['b']}: sensor has {len(got)} flows, tshark 1")
+        got = by_pair.get(pair, [])
+        if not got:
+            problems.append(f"{c['a']} <-> {c['b']}: no sensor flow for this tshark conversation")
             continue
-        r = got[0]
-        client, server = key_of(r)
-        fl = r["flow"]
-        if client == c["a"]:
-            want = (c["a_to_b"], c["b_to_a"])
-        else:
-            want = (c["b_to_a"], c["a_to_b"])
-        have = (fl["pkts_toserver"], fl["pkts_toclient"])
-        if have != want:
-            problems.append(f"{client}->{server}: packets {have}, tshark {want}")
-        if (c["a"], c["b"]) in syns and not fl["midstream"] and client != c["a"]:
-            problems.append(f"{c['a']}->{c['b']}: SYN sent by {c['a']} but sensor's client is "
-                            f"{client}")
-        if (c["a"], c["b"]) in syns and fl["midstream"]:
-            problems.append(f"{c['a']}->{c['b']}: SYN seen but flow marked midstream")
+        r = got.pop(0)
+        if not got:
+            del by_pair[pair]
+        problems += compare(c, r, syns)
     for pair, extra in by_pair.items():
         problems.append(f"sensor flow(s) {sorted(pair)} not in tshark's conversations")
     return problems, len(convs), recs
