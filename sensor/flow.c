@@ -493,9 +493,11 @@ void flow_expire(struct flow_table *ft, uint64_t now_us)
 
 void flow_flush(struct flow_table *ft)
 {
+    /* A closed flow ended by FIN or RST; only its linger is cut short. */
     for (unsigned c = 0; c < FLOW_T__COUNT; c++)
         while (ft->lru[c].head)
-            flow_end_one(ft, ft->lru[c].head, FLOW_END_SHUTDOWN);
+            flow_end_one(ft, ft->lru[c].head,
+                         c == FLOW_T_CLOSED ? expire_reason(ft->lru[c].head) : FLOW_END_SHUTDOWN);
 }
 
 struct flow_table *flow_table_new(const struct flow_config *cfg)

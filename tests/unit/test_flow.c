@@ -404,6 +404,33 @@ Test(flow, fin_and_rst_end_reasons)
     flow_table_free(ft);
 }
 
+Test(flow, flush_keeps_fin_and_rst_reasons)
+{
+    struct flow_table *ft = table_new(0, 100);
+    struct dec_packet cfin = tcp(1, 40000, 2, 3306, DEC_TCP_FIN | DEC_TCP_ACK, 0);
+    struct dec_packet sfin = tcp(2, 3306, 1, 40000, DEC_TCP_FIN | DEC_TCP_ACK, 0);
+    struct dec_packet rst = tcp(2, 3306, 1, 40001, DEC_TCP_RST, 0);
+
+    uint64_t id_fin = handshake(ft, 40000, 0)->id;
+    uint64_t id_rst = handshake(ft, 40001, 0)->id;
+    uint64_t id_open = handshake(ft, 40002, 0)->id;
+    track(ft, &cfin, SEC, NULL);
+    track(ft, &sfin, SEC, NULL);
+    track(ft, &rst, SEC, NULL);
+
+    /* The capture ends inside the linger: closed flows keep their reason. */
+    flow_flush(ft);
+    cr_assert_eq(g_ends.n, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        enum flow_end want = g_ends.id[i] == id_fin   ? FLOW_END_FIN
+                             : g_ends.id[i] == id_rst ? FLOW_END_RST
+                                                      : FLOW_END_SHUTDOWN;
+        cr_assert_eq(g_ends.why[i], want, "flow %llu", (unsigned long long)g_ends.id[i]);
+    }
+    (void)id_open;
+    flow_table_free(ft);
+}
+
 Test(flow, port_reuse)
 {
     struct flow_table *ft = table_new(0, 0);
