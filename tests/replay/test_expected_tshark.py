@@ -52,6 +52,7 @@ SIG_ALGS = {
 EC_CURVE_BITS = {
     "1.2.840.10045.3.1.7": 256, "1.3.132.0.34": 384, "1.3.132.0.35": 521,
 }
+HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
 # Expected tunnel kind -> what must appear in frame.protocols (":"-joined).
 TUNNEL_PROTOS = {
     "vxlan": "udp:vxlan:eth", "geneve": "udp:geneve:eth", "gre": "gre:ip",
@@ -302,6 +303,10 @@ def check_tls(ck, where, flow, st):
             ck.eq(where, "tls.alpn (offered by client)", True, want["alpn"] in offered)
         psk = [f for f in fields(sh, "tls.handshake.extension.type") if f.get("show") == "41"]
         ck.eq(where, "tls.resumed", want.get("resumed", False), bool(psk))
+        if "hello_retry" in want:
+            hrr = [h for h in shs if (first_show(h, "tls.handshake.random") or "")
+                   .replace(":", "") == HRR_RANDOM]
+            ck.eq(where, "tls.hello_retry", want["hello_retry"], bool(hrr))
     else:
         alpn = first_show(sh, "tls.handshake.extensions_alpn_str")
         ck.eq(where, "tls.alpn", want.get("alpn"), alpn)
@@ -323,6 +328,13 @@ def check_client_cert(ck, where, want, st):
         length = first_show(ccert[0], "tls.handshake.certificates_length") if ccert else None
         got = "presented" if length not in (None, "0") else "requested-none"
     ck.eq(where, "tls.client_cert", expect, got)
+    if got == "presented" and "client_cert_subject_cn" in want:
+        facts = cert_facts(fields(hs_of(st, 11, "c2s")[0], "tls.handshake.certificate")[0])
+        ck.eq(where, "tls.client_cert_subject_cn", want["client_cert_subject_cn"],
+              facts["subject_cn"])
+        if "client_cert_not_after" in want:
+            ck.eq(where, "tls.client_cert_not_after", want["client_cert_not_after"],
+                  facts["not_after"])
 
 
 def check_alert(ck, where, want, st):
