@@ -20,7 +20,7 @@
 #                              every 100 ms; capture starts 1 s after the connection
 #   grpc-midstream-tls.pcap    the same over TLS 1.3
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-apps.sh"
+. "$(dirname "$0")/lib-apps.bash"
 
 CA=$CERT_DIR/ca.pem
 VTGATE_PORT=15991

@@ -4,13 +4,18 @@
 No generated code: generic handlers with opaque byte payloads, so the paths on the wire
 are exactly the Vitess ones while the messages are just a few protobuf-looking bytes.
 
-  grpc_vitess.py serve --port P [--services S,...] [--cert C --key K [--client-ca CA]]
+  grpc_vitess.py serve --port P [--services S,...] [--cert C --key K [--client-ca CA]
+      [--optional-tls]]
   grpc_vitess.py call --target HOST:PORT --paths /pkg.Svc/M,... [--ca CA
       [--cert C --key K] [--name SERVER_NAME]] [--repeat N] [--interval S]
 
 serve: --services names the gRPC services to register (default: all of SERVICES);
   TLS with --cert/--key; with --client-ca the server requires a client certificate
-  signed by that CA. Runs until SIGTERM/SIGINT.
+  signed by that CA. --optional-tls accepts TLS and plaintext on the one port, as Vitess's
+  --grpc-enable-optional-tls does: a small splicer on the port peeks at the first byte of
+  each connection (0x16, a TLS handshake record, or not) and relays it over loopback to a
+  TLS or a plaintext gRPC server (invisible on the captured interface). Runs until
+  SIGTERM/SIGINT.
 call: one channel (one TCP connection), calling each path in order, the whole list
   --repeat times (0 = until SIGTERM) with --interval seconds between rounds. With
   --ca the channel is TLS, verifying the server against CA and, with --name, the
@@ -19,6 +24,7 @@ Exit status 0 when every call succeeded.
 """
 import argparse
 import signal
+import socket
 import sys
 import threading
 import time
@@ -64,6 +70,53 @@ def read(path):
         return f.read()
 
 
+def pump(src, dst):
+    """Copy src to dst until EOF, then half-close dst (so FINs pass through)."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def splice(conn, tls_port, plain_port):
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    first = conn.recv(1, socket.MSG_PEEK)
+    if not first:
+        conn.close()
+        return
+    port = tls_port if first[0] == 0x16 else plain_port
+    back = socket.create_connection(("127.0.0.1", port))
+    back.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    t = threading.Thread(target=pump, args=(back, conn), daemon=True)
+    t.start()
+    pump(conn, back)
+    t.join()
+    conn.close()
+    back.close()
+
+
+def optional_tls_listener(port, tls_port, plain_port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(16)
+
+    def loop():
+        while True:
+            conn, _ = ls.accept()
+            threading.Thread(target=splice, args=(conn, tls_port, plain_port),
+                             daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def serve(args):
     names = args.services.split(",") if args.services else list(SERVICES)
     for name in names:
@@ -73,17 +126,25 @@ def serve(args):
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     server.add_generic_rpc_handlers([make_handler(n, SERVICES[n]) for n in names])
     addr = "0.0.0.0:%d" % args.port
+    if args.optional_tls:
+        if not args.cert:
+            sys.exit("--optional-tls needs --cert and --key")
+        plain_port = server.add_insecure_port("127.0.0.1:0")
+        addr = "127.0.0.1:0"
     if args.cert:
         creds = grpc.ssl_server_credentials(
             [(read(args.key), read(args.cert))],
             root_certificates=read(args.client_ca) if args.client_ca else None,
             require_client_auth=bool(args.client_ca))
-        server.add_secure_port(addr, creds)
+        bound = server.add_secure_port(addr, creds)
     else:
         server.add_insecure_port(addr)
     server.start()
-    print("serving %s on %s tls=%s mtls=%s" % (",".join(names), addr, bool(args.cert),
-                                                bool(args.client_ca)), flush=True)
+    if args.optional_tls:
+        optional_tls_listener(args.port, bound, plain_port)
+    print("serving %s on port %d tls=%s mtls=%s optional=%s"
+          % (",".join(names), args.port, bool(args.cert), bool(args.client_ca),
+             bool(args.optional_tls)), flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -146,6 +207,7 @@ def main():
     s.add_argument("--cert")
     s.add_argument("--key")
     s.add_argument("--client-ca")
+    s.add_argument("--optional-tls", action="store_true")
     c = sub.add_parser("call")
     c.add_argument("--target", required=True)
     c.add_argument("--paths", required=True)

@@ -10,7 +10,7 @@
 #   mysql-cleartext.pcap      client --default-auth=mysql_clear_password without TLS: the
 #                             password is sent in clear in the login packet
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-apps.sh"
+. "$(dirname "$0")/lib-apps.bash"
 
 PORT=3306
 VT_PORT=15306

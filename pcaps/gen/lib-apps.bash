@@ -3,7 +3,7 @@
 # demo cluster). Source it after lib.sh:
 #
 #   . "$(dirname "$0")/lib.sh"
-#   . "$(dirname "$0")/lib-apps.sh"
+#   . "$(dirname "$0")/lib-apps.bash"
 #
 # Every server is started with lib.sh's bg (so it is stopped by PID on exit) and keeps
 # all of its state in $WORK (removed on exit).
@@ -153,4 +153,81 @@ PYEOF
 cap_begin() {
     : >"$WORK/tcpdump.log"
     cap_start "$@"
+}
+
+# ---------------------------------------------------------------- certificates
+
+# cert_issue_san NAME CN EKU SAN: key + certificate $WORK/NAME.{key,pem} from the test CA
+# with a free-form subjectAltName (e.g. "DNS:etcd-1.demo.test,IP:10.99.60.1") and
+# extendedKeyUsage EKU (e.g. "serverAuth,clientAuth", as etcd peers need: each member is
+# client and server with one certificate); RSA 2048, SHA-256, valid 365 days from now.
+# (lib.sh's cert_issue covers DNS names and one usage only.) Sets CERT_NOT_AFTER (ISO).
+cert_issue_san() {
+    local name=$1 cn=$2 eku=$3 san=$4 key=$WORK/$1.key
+    ca_ensure
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key" 2>/dev/null ||
+        die "key generation for $name failed"
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" \
+        "extendedKeyUsage=$eku" "subjectAltName=$san" >"$WORK/$name.ext"
+    openssl req -new -key "$key" -subj "/O=vtls-sensor tests/CN=$cn" -out "$WORK/$name.csr" \
+        2>"$WORK/$name-req.log" || die "csr for $name failed"
+    openssl x509 -req -in "$WORK/$name.csr" -CA "$CERT_DIR/ca.pem" -CAkey "$CERT_DIR/ca.key" \
+        -set_serial "0x$(openssl rand -hex 8)" -days 365 -sha256 -extfile "$WORK/$name.ext" \
+        -out "$WORK/$name.pem" 2>"$WORK/$name-x509.log" || die "signing $name failed"
+    CERT_NOT_AFTER=$(date -u -d "$(openssl x509 -noout -enddate -in "$WORK/$name.pem" |
+        cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+}
+
+# ---------------------------------------------------------------- etcd 3.4
+
+ETCD_CLIENT_PORT=2379
+ETCD_PEER_PORT=2380
+
+# etcd_member NS NAME ADDR CLUSTER [ETCD_OPTION...]: start etcd member NAME in NS with
+# its data in $WORK/NAME.etcd, client URL http://ADDR:2379 and peer URL
+# PEER_SCHEME://ADDR:2380 (PEER_SCHEME http unless set to https), initial cluster
+# CLUSTER ("n1=http://a:2380,n2=..."). Client URLs switch to https when CLIENT_SCHEME is
+# https. Extra options (TLS files) follow. Does not wait (start all members, then
+# wait_listen NS 2379 for each: a member dials its peers as soon as it starts).
+# Sets ETCD_PID.
+etcd_member() {
+    local ns=$1 name=$2 a=$3 cluster=$4 cs=${CLIENT_SCHEME:-http} ps=${PEER_SCHEME:-http}
+    shift 4
+    bg "$ns" "$name" etcd --name "$name" --data-dir "$WORK/$name.etcd" \
+        --listen-client-urls "$cs://$a:$ETCD_CLIENT_PORT" \
+        --advertise-client-urls "$cs://$a:$ETCD_CLIENT_PORT" \
+        --listen-peer-urls "$ps://$a:$ETCD_PEER_PORT" \
+        --initial-advertise-peer-urls "$ps://$a:$ETCD_PEER_PORT" \
+        --initial-cluster "$cluster" --initial-cluster-state new \
+        --initial-cluster-token vtls-demo "$@"
+    ETCD_PID=$BG_PID
+}
+
+# etcdctl_run NS LOGNAME ENDPOINT ARG...: one etcdctl (API v3) command, 15 s limit,
+# dying with its log on failure.
+etcdctl_run() {
+    local ns=$1 logname=$2 ep=$3
+    shift 3
+    run "$ns" "$logname" 15 env ETCDCTL_API=3 etcdctl --endpoints="$ep" \
+        --dial-timeout=5s --command-timeout=8s "$@" ||
+        die "etcdctl $logname failed: $(tail -5 "$WORK/$logname.log")"
+}
+
+# conv_flows PCAP PORT: "client cport server end bytes" lines, one per TCP connection to
+# PORT in PCAP (client = sender of the SYN; end fin, rst or null; bytes = TCP payload
+# bytes both ways, 0 for a refused connection), read with tshark. Used for
+# connections a server makes by itself (etcd peers), whose number the script does not
+# choose.
+conv_flows() {
+    tshark -r "$1" -Y "tcp.port==$2" -T fields -e tcp.stream -e ip.src -e tcp.srcport \
+        -e ip.dst -e tcp.dstport -e tcp.flags -e tcp.len 2>/dev/null | awk '
+        { s = $1; f = strtonum($6); len[s] += $7
+          if (!(s in cli) && and(f, 2) && !and(f, 16)) { cli[s] = $2 " " $3 " " $4 }
+          if (and(f, 4)) rst[s] = 1
+          if (and(f, 1)) fin[s] = 1
+          seen[s] = 1 }
+        END { for (s in seen) if (s in cli) {
+                e = (s in rst) ? "rst" : ((s in fin) ? "fin" : "null")
+                print cli[s], e, len[s] + 0 } }' | sort -n -k2,2
 }
