@@ -385,6 +385,111 @@ def check_end(ck, where, flow, st):
     ck.eq(where, "end", flow.get("end"), got)
 
 
+# ---------------------------------------------------------------------------------
+# Application checks (MySQL greeting/login, HTTP/2 gRPC :path, HTTP/1.1 paths), for
+# the expected files of gen/mysql-*.sh, gen/grpc-*.sh, gen/etcd-*.sh, gen/zk-*.sh and
+# gen/demo-cluster.sh, which add "mysql", "grpc", "http" and "zk" objects to flows.
+# Read with `tshark -T fields` (decode-as on the flows' server ports), joined to the
+# flows above by tcp.stream.
+
+APP_SEP = "\x1e"
+_APP_CACHE = {}
+
+
+def app_fields(pcap, decode, display, names):
+    """Rows of tshark fields (lists split on APP_SEP) for packets matching display."""
+    key = (pcap, tuple(decode), display, tuple(names))
+    if key in _APP_CACHE:
+        return _APP_CACHE[key]
+    cmd = ["tshark", "-r", pcap, "-Y", display, "-T", "fields", "-E", "aggregator=" + APP_SEP,
+           "-E", "occurrence=a"]
+    for port, proto in decode:
+        cmd += ["-d", "tcp.port==%d,%s" % (port, proto)]
+    for n in names:
+        cmd += ["-e", n]
+    out = subprocess.run(cmd, capture_output=True, check=True, text=True).stdout
+    rows = []
+    for line in out.split("\n"):  # not splitlines(): it also splits on APP_SEP
+        if not line:
+            continue
+        cols = [c.split(APP_SEP) if c else [] for c in line.split("\t")]
+        rows.append((cols + [[]] * len(names))[:len(names)])
+    _APP_CACHE[key] = rows
+    return rows
+
+
+def mysql_facts(pcap, port, sid):
+    """Greeting and login facts of one MySQL stream as tshark reads them."""
+    rows = app_fields(pcap, [(port, "mysql")], "mysql",
+                      ["tcp.stream", "tcp.srcport", "mysql.version", "mysql.caps.server",
+                       "mysql.caps.client", "mysql.user", "mysql.client_auth_plugin"])
+    facts = {}
+    for stream, sport, version, scaps, ccaps, user, plugin in rows:
+        if not stream or int(stream[0]) != sid:
+            continue
+        from_server = int(sport[0]) == port
+        if from_server and version and "server_version" not in facts:
+            facts["server_version"] = version[0]
+            facts["server_ssl"] = bool(int(scaps[0], 16) & 0x0800) if scaps else None
+        if not from_server and ccaps and "client_ssl" not in facts:
+            facts["client_ssl"] = bool(int(ccaps[0], 16) & 0x0800)
+            facts["user"] = user[0] if user else None
+            if plugin:
+                facts["auth_plugin"] = plugin[0]
+    return facts
+
+
+def check_mysql(ck, where, want, pcap, port, sid):
+    got = mysql_facts(pcap, port, sid)
+    for key in ("server_version", "server_ssl", "client_ssl", "user", "auth_plugin"):
+        if key in want and (key != "auth_plugin" or want[key] is not None):
+            ck.eq(where, "mysql." + key, want[key], got.get(key))
+    if "downgrade" in want:
+        down = bool(got.get("server_ssl")) and got.get("client_ssl") is False
+        ck.eq(where, "mysql.downgrade", want["downgrade"], down)
+
+
+def h2_paths(pcap, port, sid):
+    """:path values of one h2c stream in order of first use ("" when not decodable)."""
+    rows = app_fields(pcap, [(port, "http2")], "http2.type == 1",
+                      ["tcp.stream", "http2.header.name", "http2.header.value"])
+    paths = []
+    for stream, hnames, hvalues in rows:
+        if not stream or int(stream[0]) != sid or len(hnames) != len(hvalues):
+            continue
+        for n, v in zip(hnames, hvalues):
+            if n == ":path" and v and v not in paths:
+                paths.append(v)
+    return paths
+
+
+def http1_paths(pcap, port, sid):
+    rows = app_fields(pcap, [(port, "http")], "http.request",
+                      ["tcp.stream", "http.request.uri"])
+    paths = []
+    for stream, uris in rows:
+        if stream and int(stream[0]) == sid:
+            for u in uris:
+                if u not in paths:
+                    paths.append(u)
+    return paths
+
+
+def check_app(ck, where, flow, st, pcap):
+    port = flow["server_port"]
+    if flow.get("mysql") and not flow.get("midstream"):
+        check_mysql(ck, where, flow["mysql"], pcap, port, st.sid)
+    grpc = flow.get("grpc")
+    if grpc is not None and "paths" in grpc:
+        if flow.get("encrypted"):
+            print("  %s: gRPC paths are encrypted, not checked" % where)
+        else:
+            ck.eq(where, "grpc.paths", grpc["paths"], h2_paths(pcap, port, st.sid))
+    http = flow.get("http")
+    if http is not None and "paths" in http and not flow.get("encrypted"):
+        ck.eq(where, "http.paths", http["paths"], http1_paths(pcap, port, st.sid))
+
+
 def check_capture(path, pcap_dir, ck):
     with open(path, encoding="utf-8") as f:
         exp = json.load(f)
@@ -420,6 +525,7 @@ def check_capture(path, pcap_dir, ck):
         if flow.get("app") == "tls" and not flow.get("midstream"):
             ck.eq(where, "TLS records seen", True, match.tls_records > 0)
         check_tls(ck, where, flow, match)
+        check_app(ck, where, flow, match, pcap)  # application section above
     print("%-28s %d flows" % (name, len(flows)))
 
 
