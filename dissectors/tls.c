@@ -539,8 +539,9 @@ static void check_final_12(struct tls_parser *p)
 
     if (p->status != TLS_MORE)
         return;
-    if (f->server_hello_done &&
-        (!f->cert_requested || cd->kx_seen || cd->ccs || cd->lost || cd->hs_lost))
+    /* Wait for the client's answer to the server's flight: it shows the
+     * client certificate, or an alert rejecting the server's certificate. */
+    if (f->server_hello_done && (cd->kx_seen || cd->ccs || cd->lost || cd->hs_lost))
         finish(p);
     else if (p->d[TLS_DIR_SERVER].ccs || (f->encrypted[0] && f->encrypted[1]))
         finish(p);

@@ -28,9 +28,10 @@
  *   no_renegotiation) or an encrypted alert record;
  * - TLS 1.3 was selected by a ServerHello (not a HelloRetryRequest): the rest
  *   of the handshake, certificates included, is encrypted;
- * - TLS 1.2 or older, full handshake: ServerHelloDone was seen and, if the
- *   server sent a CertificateRequest, the client's Certificate,
- *   ClientKeyExchange or ChangeCipherSpec was seen;
+ * - TLS 1.2 or older, full handshake: ServerHelloDone was seen and then the
+ *   client's answer began (its Certificate, ClientKeyExchange or
+ *   ChangeCipherSpec, or an alert such as unknown_ca rejecting the server's
+ *   certificate);
  * - an abbreviated (resumed) handshake reached the server's ChangeCipherSpec;
  * - application data appeared in a direction before the above, both
  *   directions became encrypted, an SSLv2 ServerHello was seen, or gaps made
