@@ -79,7 +79,7 @@ done
 expect_end
 
 # ---- midstream-plain
-TICK="SYSTEM:while true; do echo tick; sleep 0.1; done"
+TICK="SYSTEM:while echo tick; do sleep 0.1; done"
 bg s mid-server socat TCP-LISTEN:5000,reuseaddr PIPE
 wait_listen s 5000 "$BG_PID"
 MID_SRV=$BG_PID

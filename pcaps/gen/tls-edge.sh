@@ -339,8 +339,9 @@ CASES=(tls10_cbc tls12_3des tls12_rc4 tls12_null tls12_anon cert_expired cert_no
     cert_expiring_soon cert_validity_long cert_selfsigned_1024 cert_sha1 cert_name_mismatch
     cert_unknown_ca client_cert_none mutual_tls12 resume_id resume_ticket resume_tls13
     tls13_hrr alert_unknown_ca split_hello)
+ALL_CASES=("${CASES[@]}")
 [ $# -gt 0 ] && CASES=("$@")
 for c in "${CASES[@]}"; do
-    declare -F "case_$c" >/dev/null || die "unknown case $c (${CASES[*]})"
-    "case_$c"
+    declare -F "case_$c" >/dev/null || die "unknown case $c (one of: ${ALL_CASES[*]})"
 done
+for c in "${CASES[@]}"; do "case_$c"; done
