@@ -4,12 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/eve_event.h"
+
 struct pipeline {
     struct pl_config cfg;
     int dlt;
     uint64_t now_us; /* latest packet time seen: time never goes backwards */
     struct flow_table *ft;
     struct stream_engine *se;
+    struct app_engine *app;
     struct dec_stats dec;
     struct pl_stats st;
 };
@@ -19,20 +22,25 @@ void pl_config_default(struct pl_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     flow_config_default(&cfg->flow);
     stream_config_default(&cfg->stream);
+    cfg->ndpi = true;
 }
 
-/* Reassembled bytes reach the dissectors here. */
-static enum stream_verdict pl_on_data(void *ctx, struct flow *f, enum flow_dir dir,
-                                      const uint8_t *p, size_t n)
+/* A flow's verdict: its facts are final. */
+static void pl_on_verdict(void *ctx, struct flow *f, const struct rules_event *ev)
 {
-    (void)ctx, (void)f, (void)dir, (void)p, (void)n;
-    return STREAM_MORE;
+    (void)ctx, (void)f, (void)ev;
 }
 
-static enum stream_verdict pl_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uint64_t n)
+static void pl_write_flow(struct pipeline *pl, struct flow *f, enum flow_end why)
 {
-    (void)ctx, (void)f, (void)dir, (void)n;
-    return STREAM_MORE;
+    struct rules_event ev;
+    json_t *rec = eve_flow_record(f, why, pl->cfg.cid_seed);
+    if (rec == NULL)
+        return;
+    app_fill_event(pl->app, f, &ev);
+    if (eve_add_event(rec, &ev))
+        eve_write(pl->cfg.flows, rec);
+    json_decref(rec);
 }
 
 static void pl_on_flow_end(void *ctx, struct flow *f, enum flow_end why)
@@ -40,13 +48,10 @@ static void pl_on_flow_end(void *ctx, struct flow *f, enum flow_end why)
     struct pipeline *pl = ctx;
 
     stream_finish(pl->se, f);
-    if (pl->cfg.flows == NULL)
-        return;
-    json_t *rec = eve_flow_record(f, why, pl->cfg.cid_seed);
-    if (rec != NULL) {
-        eve_write(pl->cfg.flows, rec);
-        json_decref(rec);
-    }
+    app_on_end(pl->app, f);
+    if (pl->cfg.flows != NULL)
+        pl_write_flow(pl, f, why);
+    app_release(pl->app, f);
 }
 
 struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err)
@@ -65,7 +70,17 @@ struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err)
     pl->ft = flow_table_new(&pl->cfg.flow);
     if (pl->ft == NULL)
         goto nomem;
-    struct stream_consumer consumer = {.data = pl_on_data, .gap = pl_on_gap, .ctx = pl};
+    struct app_config ac = {.inventory = cfg->inventory,
+                            .ca_bundle = cfg->ca_bundle,
+                            .ndpi = cfg->ndpi,
+                            .on_verdict = pl_on_verdict,
+                            .ctx = pl};
+    pl->app = app_engine_new(&ac, pl->ft, err);
+    if (pl->app == NULL) {
+        pl_free(pl);
+        return NULL;
+    }
+    struct stream_consumer consumer = {.data = app_on_data, .gap = app_on_gap, .ctx = pl->app};
     pl->se = stream_engine_new(&pl->cfg.stream, &consumer, pl->ft);
     if (pl->se == NULL)
         goto nomem;
@@ -88,15 +103,20 @@ void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, 
         pl->st.ts_backwards++;
     else
         pl->now_us = ts_us;
+    app_set_time(pl->app, pl->now_us);
 
     if (dec_packet(pl->dlt, data, caplen, &pkt, &pl->dec)) {
         pl->st.decoded++;
         enum flow_dir dir;
         struct flow *f = flow_track(pl->ft, &pkt, wire_len, pl->now_us, &dir);
-        if (f == NULL)
+        if (f == NULL) {
             pl->st.untracked++;
-        else if (pkt.ip_proto == 6 && !(f->flags & FLOW_F_STREAM_DONE))
-            stream_segment(pl->se, f, dir, &pkt);
+        } else {
+            if (pkt.ip_proto == 6 && !(f->flags & FLOW_F_STREAM_DONE))
+                stream_segment(pl->se, f, dir, &pkt);
+            if (f->app != NULL)
+                app_on_packet(pl->app, f, &pkt);
+        }
     }
     flow_expire(pl->ft, pl->now_us);
 }
@@ -110,10 +130,11 @@ void pl_free(struct pipeline *pl)
 {
     if (pl == NULL)
         return;
-    if (pl->ft != NULL)
+    if (pl->ft != NULL && pl->se != NULL && pl->app != NULL)
         flow_flush(pl->ft);
     stream_engine_free(pl->se);
     flow_table_free(pl->ft);
+    app_engine_free(pl->app);
     free(pl);
 }
 
@@ -135,6 +156,11 @@ const struct flow_stats *pl_flow_stats(const struct pipeline *pl)
 const struct stream_stats *pl_stream_stats(const struct pipeline *pl)
 {
     return stream_engine_stats(pl->se);
+}
+
+const struct app_stats *pl_app_stats(const struct pipeline *pl)
+{
+    return app_engine_stats(pl->app);
 }
 
 static void pl_print_decode(const struct pipeline *pl, FILE *out)

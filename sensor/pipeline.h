@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 #include "output/eve.h"
+#include "sensor/app.h"
+#include "sensor/classify.h"
 #include "sensor/decode.h"
 #include "sensor/flow.h"
 #include "sensor/stream.h"
@@ -16,8 +18,11 @@
 struct pl_config {
     struct flow_config flow; /* on_end and ctx are set by the pipeline */
     struct stream_config stream;
-    uint16_t cid_seed;        /* Community ID seed; default 0 */
-    struct eve_writer *flows; /* flow records; NULL writes none; not owned */
+    uint16_t cid_seed;                     /* Community ID seed; default 0 */
+    struct eve_writer *flows;              /* flow records; NULL writes none; not owned */
+    const struct cls_inventory *inventory; /* may be NULL; not owned */
+    const char *ca_bundle;                 /* PEM bundle for chain validation, or NULL */
+    bool ndpi;                             /* nDPI on unrecognised flows; default true */
 };
 
 struct pl_stats {
@@ -49,6 +54,7 @@ const struct pl_stats *pl_get_stats(const struct pipeline *pl);
 const struct dec_stats *pl_dec_stats(const struct pipeline *pl);
 const struct flow_stats *pl_flow_stats(const struct pipeline *pl);
 const struct stream_stats *pl_stream_stats(const struct pipeline *pl);
+const struct app_stats *pl_app_stats(const struct pipeline *pl);
 
 /* The end-of-run summary: packets, bytes, flows, decode errors by kind,
  * evictions, reassembly, output errors. */

@@ -1,0 +1,706 @@
+/* Application layer of a flow: see app.h. */
+#include "sensor/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissectors/mysql.h"
+#include "dissectors/ndpi.h"
+#include "dissectors/tls.h"
+#include "dissectors/tls_ciphers.h"
+#include "sensor/intern.h"
+
+/* First bytes of a direction kept until a dissector can be chosen. */
+#define APP_STASH 24
+
+enum app_stage {
+    APP_ST_DETECT, /* no dissector chosen yet */
+    APP_ST_TLS,
+    APP_ST_MYSQL,
+    APP_ST_OPAQUE, /* nothing to parse: wait for the end */
+    APP_ST_DONE,   /* verdict reached */
+};
+
+/* Parser state, freed at the verdict. */
+struct app_live {
+    uint8_t stage;
+    uint8_t stash_len[2];
+    uint8_t stash[2][APP_STASH];
+    uint64_t offset[2]; /* stream bytes seen per direction, gaps included */
+    uint64_t tls_start_us;
+    struct tls_parser *tls;
+    struct mysql_parser *mysql;
+    struct dpi_flow *dpi;
+    size_t charged; /* bytes charged to the flow table */
+};
+
+/* What is kept per flow past the verdict: small fixed fields and interned strings. */
+struct app_summary {
+    uint8_t proto, enc;
+    uint8_t client, server;       /* enum cls_component */
+    uint8_t client_ev, server_ev; /* enum cls_evidence */
+    uint8_t tls_client_cert;      /* enum tls_client_cert */
+    uint8_t tls_resumed;          /* enum tls_resumption */
+    uint8_t alert_level, alert_desc;
+    bool alert, verdict, tls_seen, mysql_seen;
+    bool mysql_server_ssl, mysql_client_ssl, mysql_downgrade, mysql_cleartext;
+    uint16_t tls_version, tls_client_max, tls_cipher;
+    uint32_t tls_duration_us;
+    const char *sni, *alpn, *alpn_offered;
+    const char *mysql_version, *mysql_user, *mysql_plugin;
+    const char *ndpi_proto, *ndpi_risks;
+    const char *client_name, *server_name;
+};
+
+struct app_flow {
+    struct app_summary s;
+    struct app_live *live; /* NULL past the verdict */
+    bool uncharged;        /* made at the flow's end, outside the memory cap */
+};
+
+struct app_engine {
+    struct app_config cfg;
+    struct flow_table *ft;
+    struct istr_table *strings;
+    struct dpi_engine *dpi;
+    uint64_t now_us;
+    struct app_stats st;
+};
+
+static const char *const app_proto_names[APP__COUNT] = {
+    [APP_UNKNOWN] = "unknown",     [APP_TLS] = "tls",
+    [APP_MYSQL] = "mysql",         [APP_GRPC] = "grpc",
+    [APP_HTTP2] = "http2",         [APP_HTTP] = "http",
+    [APP_ETCD] = "etcd",           [APP_ETCD_PEER] = "etcd-peer",
+    [APP_ZOOKEEPER] = "zookeeper",
+};
+
+const char *app_proto_name(enum app_proto p)
+{
+    return (unsigned)p < APP__COUNT ? app_proto_names[p] : "unknown";
+}
+
+const char *app_enc_name(enum app_enc e)
+{
+    return e == APP_ENC_TLS ? "tls" : e == APP_ENC_PLAINTEXT ? "plaintext" : "unknown";
+}
+
+const char *app_parser_name(enum app_parser p)
+{
+    static const char *const names[APP_P__COUNT] = {"tls", "mysql", "http2", "http1", "zookeeper"};
+    return (unsigned)p < APP_P__COUNT ? names[p] : "unknown";
+}
+
+struct app_engine *app_engine_new(const struct app_config *cfg, struct flow_table *ft, char *err)
+{
+    struct app_engine *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        goto nomem;
+    e->cfg = *cfg;
+    e->ft = ft;
+    e->strings = istr_table_new();
+    if (e->strings == NULL)
+        goto nomem;
+    if (cfg->ndpi) {
+        e->dpi = dpi_engine_new();
+        if (e->dpi == NULL) {
+            snprintf(err, 256, "nDPI failed to initialise");
+            app_engine_free(e);
+            return NULL;
+        }
+    }
+    return e;
+
+nomem:
+    snprintf(err, 256, "out of memory");
+    app_engine_free(e);
+    return NULL;
+}
+
+void app_engine_free(struct app_engine *e)
+{
+    if (e == NULL)
+        return;
+    dpi_engine_free(e->dpi);
+    istr_table_free(e->strings);
+    free(e);
+}
+
+void app_set_time(struct app_engine *e, uint64_t now_us)
+{
+    e->now_us = now_us;
+}
+
+const struct app_stats *app_engine_stats(const struct app_engine *e)
+{
+    return &e->st;
+}
+
+/* ---- per-flow state ---- */
+
+static void *app_alloc(struct app_engine *e, struct flow *f, struct app_live *lv, size_t n)
+{
+    if (!flow_mem_charge(e->ft, f, n)) {
+        e->st.alloc_failed++;
+        return NULL;
+    }
+    void *p = calloc(1, n);
+    if (p == NULL) {
+        flow_mem_release(e->ft, n);
+        e->st.alloc_failed++;
+        return NULL;
+    }
+    if (lv != NULL)
+        lv->charged += n;
+    return p;
+}
+
+static struct app_flow *app_get(struct app_engine *e, struct flow *f)
+{
+    if (f->app != NULL)
+        return f->app;
+    struct app_flow *a = app_alloc(e, f, NULL, sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    a->live = app_alloc(e, f, NULL, sizeof(*a->live));
+    if (a->live == NULL) {
+        flow_mem_release(e->ft, sizeof(*a));
+        free(a);
+        return NULL;
+    }
+    a->live->charged = sizeof(*a->live);
+    f->app = a;
+    return a;
+}
+
+static void app_free_live(struct app_engine *e, struct app_flow *a)
+{
+    struct app_live *lv = a->live;
+    if (lv == NULL)
+        return;
+    if (lv->tls != NULL) {
+        tls_free(lv->tls);
+        free(lv->tls);
+    }
+    free(lv->mysql);
+    dpi_flow_free(lv->dpi);
+    flow_mem_release(e->ft, lv->charged);
+    free(lv);
+    a->live = NULL;
+}
+
+void app_release(struct app_engine *e, struct flow *f)
+{
+    struct app_flow *a = f->app;
+    if (a == NULL)
+        return;
+    app_free_live(e, a);
+    const char **strs[] = {&a->s.sni,           &a->s.alpn,       &a->s.alpn_offered,
+                           &a->s.mysql_version, &a->s.mysql_user, &a->s.mysql_plugin,
+                           &a->s.ndpi_proto,    &a->s.ndpi_risks};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        istr_put(e->strings, *strs[i]);
+    if (!a->uncharged)
+        flow_mem_release(e->ft, sizeof(*a));
+    free(a);
+    f->app = NULL;
+}
+
+/* ---- summary, classification, verdict ---- */
+
+/* Append ",s" (or "s" first) to buf, never past len; a name that does not fit is left out. */
+static void app_append(char *buf, size_t len, size_t *used, const char *name)
+{
+    size_t need = strlen(name) + (*used > 0);
+    if (*used + need >= len)
+        return;
+    if (*used > 0)
+        buf[(*used)++] = ',';
+    memcpy(buf + *used, name, strlen(name) + 1);
+    *used += strlen(name);
+}
+
+static const char *app_join(char *buf, size_t len, const char (*names)[TLS_ALPN_LEN + 1],
+                            unsigned n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < n; i++)
+        app_append(buf, len, &used, names[i]);
+    return buf;
+}
+
+static void app_sum_tls(struct app_engine *e, struct app_flow *a, const struct tls_facts *tf)
+{
+    struct app_summary *s = &a->s;
+    char buf[TLS_MAX_ALPN * (TLS_ALPN_LEN + 1) + 1];
+
+    s->tls_seen = true;
+    s->tls_version = tf->version;
+    s->tls_client_max = tf->client_max_version;
+    s->tls_cipher = tf->sh.seen ? tf->cipher : 0;
+    s->tls_client_cert = (uint8_t)tf->client_cert;
+    s->tls_resumed = (uint8_t)tf->resumed;
+    s->alert = tf->alert;
+    s->alert_level = tf->alert_level;
+    s->alert_desc = tf->alert_desc;
+    if (tf->ch.has_sni)
+        s->sni = istr_cstr(e->strings, tf->ch.sni);
+    if (tf->sh.has_alpn)
+        s->alpn = istr_cstr(e->strings, tf->sh.alpn);
+    if (tf->ch.has_alpn)
+        s->alpn_offered =
+            istr_cstr(e->strings, app_join(buf, sizeof(buf), tf->ch.alpn, tf->ch.alpn_n));
+    if (a->live->tls_start_us != 0 && tf->sh.seen && e->now_us >= a->live->tls_start_us)
+        s->tls_duration_us = (uint32_t)(e->now_us - a->live->tls_start_us);
+}
+
+static void app_sum_mysql(struct app_engine *e, struct app_summary *s, const struct mysql_facts *mf)
+{
+    s->mysql_seen = true;
+    s->mysql_server_ssl = mf->server_ssl;
+    s->mysql_client_ssl = mf->client_ssl;
+    s->mysql_downgrade = mf->downgrade;
+    s->mysql_cleartext = mf->cleartext;
+    s->mysql_version = istr_cstr(e->strings, mf->server_version);
+    s->mysql_user = istr_cstr(e->strings, mf->user);
+    s->mysql_plugin =
+        istr_cstr(e->strings, mf->switch_plugin[0] ? mf->switch_plugin : mf->client_plugin);
+}
+
+static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_live *lv)
+{
+    struct dpi_result r;
+    char risks[512];
+    size_t used = 0;
+
+    dpi_result(e->dpi, lv->dpi, &r);
+    s->ndpi_proto = istr_cstr(e->strings, r.protocol);
+    risks[0] = '\0';
+    for (unsigned i = 0; i < r.nrisks; i++)
+        app_append(risks, sizeof(risks), &used, r.risks[i]);
+    s->ndpi_risks = istr_cstr(e->strings, risks);
+
+    /* nDPI's name only decides what our dissectors could not. */
+    if (s->proto != APP_UNKNOWN)
+        return;
+    if (strstr(r.protocol, "TLS") != NULL)
+        s->proto = APP_TLS, s->enc = APP_ENC_TLS;
+    else if (strncmp(r.protocol, "HTTP", 4) == 0)
+        s->proto = APP_HTTP, s->enc = APP_ENC_PLAINTEXT;
+    else if (strstr(r.protocol, "MySQL") != NULL)
+        s->proto = APP_MYSQL, s->enc = APP_ENC_PLAINTEXT;
+}
+
+/* TLS on a well-known port of a gRPC or etcd server says which protocol it carries. */
+static void app_refine_tls(struct app_summary *s, uint16_t server_port)
+{
+    if (s->proto != APP_TLS)
+        return;
+    enum cls_component c = cls_port_component(server_port);
+    bool h2 = s->alpn_offered != NULL &&
+              (strstr(s->alpn_offered, "h2") != NULL || strstr(s->alpn_offered, "grpc") != NULL);
+    if (server_port == 2380)
+        s->proto = APP_ETCD_PEER;
+    else if (c == CLS_ETCD)
+        s->proto = APP_ETCD;
+    else if (h2 && (c == CLS_VTGATE || c == CLS_VTTABLET || c == CLS_VTCTLD))
+        s->proto = APP_GRPC;
+}
+
+static enum cls_app_hint app_hint(const struct app_summary *s)
+{
+    switch (s->proto) {
+    case APP_MYSQL:
+        if (s->mysql_version == NULL)
+            return CLS_HINT_NONE;
+        return strstr(s->mysql_version, "-Vitess") != NULL ? CLS_HINT_MYSQL_VITESS : CLS_HINT_MYSQL;
+    case APP_ETCD:
+        return CLS_HINT_ETCD_CLIENT;
+    case APP_ETCD_PEER:
+        return CLS_HINT_ETCD_PEER;
+    case APP_ZOOKEEPER:
+        return CLS_HINT_ZOOKEEPER;
+    default:
+        return CLS_HINT_NONE;
+    }
+}
+
+static void app_classify(struct app_engine *e, const struct flow *f, struct app_summary *s)
+{
+    unsigned cs = flow_client_side(f), ss = flow_server_side(f);
+    struct cls_input in = {
+        .family = f->key.family,
+        .client_addr = &f->key.addr[cs],
+        .server_addr = &f->key.addr[ss],
+        .client_port = f->key.port[cs],
+        .server_port = f->key.port[ss],
+        .hint = app_hint(s),
+        .tls_names = {s->sni, NULL},
+    };
+    struct cls_result r;
+    cls_classify(e->cfg.inventory, &in, &r);
+    s->client = (uint8_t)r.client, s->server = (uint8_t)r.server;
+    s->client_ev = (uint8_t)r.client_evidence, s->server_ev = (uint8_t)r.server_evidence;
+    s->client_name = r.client_name, s->server_name = r.server_name;
+}
+
+/* Reach the verdict: summarise the parsers, free them, classify, report. */
+static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a)
+{
+    struct app_live *lv = a->live;
+    struct app_summary *s = &a->s;
+
+    if (s->verdict)
+        return;
+    s->verdict = true;
+    if (lv != NULL) {
+        if (lv->mysql != NULL)
+            app_sum_mysql(e, s, mysql_facts(lv->mysql));
+        if (lv->tls != NULL)
+            app_sum_tls(e, a, tls_facts(lv->tls));
+        if (lv->dpi != NULL)
+            app_sum_dpi(e, s, lv);
+        app_free_live(e, a);
+    }
+    app_refine_tls(s, f->key.port[flow_server_side(f)]);
+    app_classify(e, f, s);
+    e->st.flows[s->proto]++;
+    e->st.enc[s->enc]++;
+    if (e->cfg.on_verdict != NULL) {
+        struct rules_event ev;
+        app_fill_event(e, f, &ev);
+        e->cfg.on_verdict(e->cfg.ctx, f, &ev);
+    }
+}
+
+void app_on_end(struct app_engine *e, struct flow *f)
+{
+    /* A flow without payload still gets its verdict (and its components):
+     * its state is made here, briefly, outside the memory cap. */
+    if (f->app == NULL) {
+        struct app_flow *a = calloc(1, sizeof(*a));
+        if (a == NULL) {
+            e->st.alloc_failed++;
+            return;
+        }
+        a->uncharged = true;
+        f->app = a;
+    }
+    app_verdict(e, f, f->app);
+}
+
+uint64_t app_tls_duration_us(const struct flow *f)
+{
+    const struct app_flow *a = f->app;
+    return a != NULL ? a->s.tls_duration_us : 0;
+}
+
+/* ---- dissectors ---- */
+
+static bool app_start_tls(struct app_engine *e, struct flow *f, struct app_flow *a)
+{
+    struct app_live *lv = a->live;
+    lv->tls = app_alloc(e, f, lv, sizeof(*lv->tls));
+    if (lv->tls == NULL)
+        return false;
+    tls_init(lv->tls);
+    lv->stage = APP_ST_TLS;
+    if (a->s.proto == APP_UNKNOWN)
+        a->s.proto = APP_TLS;
+    a->s.enc = APP_ENC_TLS;
+    return true;
+}
+
+static bool app_start_mysql(struct app_engine *e, struct flow *f, struct app_flow *a)
+{
+    struct app_live *lv = a->live;
+    lv->mysql = app_alloc(e, f, lv, sizeof(*lv->mysql));
+    if (lv->mysql == NULL)
+        return false;
+    mysql_init(lv->mysql);
+    lv->stage = APP_ST_MYSQL;
+    a->s.proto = APP_MYSQL;
+    a->s.enc = APP_ENC_PLAINTEXT;
+    return true;
+}
+
+/* Feed TLS; returns true when the verdict is ready. */
+static bool app_feed_tls(struct app_engine *e, struct app_live *lv, int dir, const uint8_t *p,
+                         size_t n)
+{
+    if (lv->tls_start_us == 0 && dir == TLS_DIR_CLIENT)
+        lv->tls_start_us = e->now_us;
+    enum tls_status st = tls_feed(lv->tls, dir, p, n);
+    if (st == TLS_ERROR)
+        e->st.parser_errors[APP_P_TLS]++;
+    return st != TLS_MORE;
+}
+
+/* Feed MySQL; on an SSLRequest hand the rest over to TLS. True at the verdict. */
+static bool app_feed_mysql(struct app_engine *e, struct flow *f, struct app_flow *a, int dir,
+                           const uint8_t *p, size_t n)
+{
+    struct app_live *lv = a->live;
+    uint64_t before = mysql_offset(lv->mysql, dir);
+    enum dissect_status st = mysql_feed(lv->mysql, dir, p, n);
+    if (st == DISSECT_ERROR) {
+        e->st.parser_errors[APP_P_MYSQL]++;
+        return true;
+    }
+    if (st == DISSECT_MORE)
+        return false;
+    if (!mysql_facts(lv->mysql)->tls_handoff)
+        return true;
+
+    /* TLS follows the SSLRequest on the same stream. */
+    e->st.tls_handoffs++;
+    size_t used = (size_t)(mysql_offset(lv->mysql, dir) - before);
+    if (!app_start_tls(e, f, a))
+        return true;
+    a->s.proto = APP_MYSQL;
+    return used < n && app_feed_tls(e, lv, dir, p + used, n - used);
+}
+
+/* Which dissector the first bytes of a flow call for. */
+static enum app_stage app_choose(const struct flow *f, int dir, const uint8_t *p, size_t n,
+                                 bool *need_more)
+{
+    *need_more = false;
+    int tls = tls_probe(p, n);
+    if (tls == 1)
+        return APP_ST_TLS;
+    if (f->flags & FLOW_F_MIDSTREAM) {
+        enum mysql_probe_result m = mysql_probe(dir, p, n, NULL);
+        if (m == MYSQL_PROBE_YES)
+            return APP_ST_MYSQL;
+        *need_more = tls == -1 || m == MYSQL_PROBE_MORE;
+        return APP_ST_OPAQUE;
+    }
+    /* MySQL: the server speaks first, a protocol-10 greeting or an ERR packet. */
+    if (dir == TLS_DIR_SERVER) {
+        if (n < 5) {
+            *need_more = true;
+            return APP_ST_OPAQUE;
+        }
+        return p[3] == 0 && (p[4] == 0x0a || p[4] == 0xff) ? APP_ST_MYSQL : APP_ST_OPAQUE;
+    }
+    *need_more = tls == -1;
+    return APP_ST_OPAQUE;
+}
+
+/* Feed the chosen dissector; true when the verdict is ready. */
+static bool app_feed(struct app_engine *e, struct flow *f, struct app_flow *a, int dir,
+                     const uint8_t *p, size_t n)
+{
+    switch (a->live->stage) {
+    case APP_ST_TLS:
+        return app_feed_tls(e, a->live, dir, p, n);
+    case APP_ST_MYSQL:
+        return app_feed_mysql(e, f, a, dir, p, n);
+    default:
+        return false;
+    }
+}
+
+static bool app_begin(struct app_engine *e, struct flow *f, struct app_flow *a, enum app_stage st)
+{
+    if (st == APP_ST_TLS)
+        return app_start_tls(e, f, a);
+    if (f->flags & FLOW_F_MIDSTREAM) {
+        /* MySQL commands or results without the login: plaintext, nothing to parse. */
+        a->s.proto = APP_MYSQL;
+        a->s.enc = APP_ENC_PLAINTEXT;
+        a->live->stage = APP_ST_DONE;
+        return true;
+    }
+    return app_start_mysql(e, f, a);
+}
+
+/* Choose a dissector from the first bytes (kept in the stash while too few
+ * to decide), then feed it everything seen so far. True at the verdict. */
+static bool app_detect(struct app_engine *e, struct flow *f, struct app_flow *a, int dir,
+                       const uint8_t *p, size_t n)
+{
+    struct app_live *lv = a->live;
+    uint8_t probe[APP_STASH];
+    size_t have = lv->stash_len[dir];
+    size_t add = n < APP_STASH - have ? n : APP_STASH - have;
+    bool more;
+
+    memcpy(probe, lv->stash[dir], have);
+    memcpy(probe + have, p, add);
+    enum app_stage st = app_choose(f, dir, probe, have + add, &more);
+    if (st == APP_ST_OPAQUE && more && have + n < APP_STASH) {
+        memcpy(lv->stash[dir] + have, p, n);
+        lv->stash_len[dir] = (uint8_t)(have + n);
+        return false;
+    }
+    if (st == APP_ST_OPAQUE || !app_begin(e, f, a, st)) {
+        lv->stage = APP_ST_OPAQUE;
+        return false;
+    }
+    if (lv->stage == APP_ST_DONE)
+        return true;
+    for (int d = 0; d < 2; d++)
+        if (lv->stash_len[d] > 0 && app_feed(e, f, a, d, lv->stash[d], lv->stash_len[d]))
+            return true;
+    return app_feed(e, f, a, dir, p, n);
+}
+
+enum stream_verdict app_on_data(void *ctx, struct flow *f, enum flow_dir dir, const uint8_t *p,
+                                size_t n)
+{
+    struct app_engine *e = ctx;
+    struct app_flow *a = app_get(e, f);
+    if (a == NULL || a->s.verdict)
+        return STREAM_DONE;
+    struct app_live *lv = a->live;
+    bool done = lv->stage == APP_ST_DETECT ? app_detect(e, f, a, (int)dir, p, n)
+                                           : app_feed(e, f, a, (int)dir, p, n);
+    if (done) {
+        app_verdict(e, f, a);
+        return STREAM_DONE;
+    }
+    return lv->stage == APP_ST_OPAQUE ? STREAM_DONE : STREAM_MORE;
+}
+
+enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uint64_t n)
+{
+    struct app_engine *e = ctx;
+    struct app_flow *a = app_get(e, f);
+    if (a == NULL || a->s.verdict)
+        return STREAM_DONE;
+    struct app_live *lv = a->live;
+    bool done = false;
+    switch (lv->stage) {
+    case APP_ST_TLS:
+        done = tls_gap(lv->tls, (int)dir, n) != TLS_MORE;
+        break;
+    case APP_ST_MYSQL:
+        done = mysql_gap(lv->mysql, (int)dir, n) != DISSECT_MORE;
+        break;
+    default:
+        /* Bytes lost before the protocol was known: nothing to parse reliably. */
+        lv->stage = APP_ST_OPAQUE;
+        return STREAM_DONE;
+    }
+    if (done) {
+        app_verdict(e, f, a);
+        return STREAM_DONE;
+    }
+    return STREAM_MORE;
+}
+
+void app_on_packet(struct app_engine *e, struct flow *f, const struct dec_packet *pkt)
+{
+    struct app_flow *a = f->app;
+    if (e->dpi == NULL || pkt->payload_len == 0 || a == NULL || a->live == NULL ||
+        a->live->stage != APP_ST_OPAQUE)
+        return;
+    struct app_live *lv = a->live;
+    if (lv->dpi == NULL) {
+        if (!flow_mem_charge(e->ft, f, dpi_flow_size())) {
+            e->st.alloc_failed++;
+            return;
+        }
+        lv->dpi = dpi_flow_new();
+        if (lv->dpi == NULL) {
+            flow_mem_release(e->ft, dpi_flow_size());
+            e->st.alloc_failed++;
+            return;
+        }
+        lv->charged += dpi_flow_size();
+        e->st.dpi_flows++;
+    }
+    if (dpi_packet(e->dpi, lv->dpi, pkt->l3, pkt->l3_len, e->now_us))
+        app_verdict(e, f, a);
+}
+
+/* ---- events ---- */
+
+static void app_event_addr(struct rules_addr *out, const struct flow *f, unsigned side)
+{
+    out->family = f->key.family;
+    memcpy(out->b, f->key.addr[side].b, sizeof(out->b));
+}
+
+static void app_event_flow(struct rules_event *ev, const struct flow *f,
+                           const struct app_summary *s)
+{
+    unsigned cs = flow_client_side(f), ss = flow_server_side(f);
+    app_event_addr(&ev->flow.src_ip, f, cs);
+    app_event_addr(&ev->flow.dst_ip, f, ss);
+    ev->flow.src_port = RULES_NUM(f->key.port[cs]);
+    ev->flow.dst_port = RULES_NUM(f->key.port[ss]);
+    ev->flow.proto = RULES_NUM(f->key.proto);
+    ev->flow.midstream = RULES_BOOL(f->flags & FLOW_F_MIDSTREAM);
+    if (s->enc != APP_ENC_UNKNOWN)
+        ev->flow.encrypted = RULES_BOOL(s->enc == APP_ENC_TLS);
+    ev->flow.app = app_proto_name(s->proto);
+    ev->vitess.client = cls_component_name(s->client);
+    ev->vitess.server = cls_component_name(s->server);
+    ev->vitess.evidence = cls_evidence_name(s->server_ev);
+}
+
+static void app_event_tls(struct rules_event *ev, const struct app_summary *s)
+{
+    if (!s->tls_seen)
+        return;
+    if (s->tls_version != 0)
+        ev->tls.version = RULES_NUM(s->tls_version);
+    if (s->tls_client_max != 0)
+        ev->tls.client_max_version = RULES_NUM(s->tls_client_max);
+    const struct tls_cipher *c = s->tls_cipher ? tls_cipher_find(s->tls_cipher) : NULL;
+    if (c != NULL) {
+        ev->tls.cipher = c->name;
+        ev->tls.cipher_id = RULES_NUM(c->id);
+        ev->tls.cs.kx = c->kx, ev->tls.cs.auth = c->auth;
+        ev->tls.cs.enc = c->enc, ev->tls.cs.mac = c->mac;
+        ev->tls.cs.strength = tls_cipher_strength_name(c->strength);
+        ev->tls.cs.pfs = RULES_BOOL(c->flags & TLS_CS_F_PFS);
+        ev->tls.cs.aead = RULES_BOOL(c->flags & TLS_CS_F_AEAD);
+        ev->tls.cs.bits = RULES_NUM(c->enc_bits);
+    } else if (s->tls_cipher != 0) {
+        ev->tls.cipher_id = RULES_NUM(s->tls_cipher);
+    }
+    ev->tls.sni = s->sni;
+    ev->tls.alpn = s->alpn;
+    if (s->tls_cipher != 0)
+        ev->tls.resumed = RULES_BOOL(s->tls_resumed != TLS_RESUME_NONE);
+    if (s->tls_client_cert != TLS_CC_UNKNOWN)
+        ev->tls.client_cert = tls_client_cert_name((enum tls_client_cert)s->tls_client_cert);
+    if (s->alert) {
+        ev->tls.alert = tls_alert_name(s->alert_desc);
+        ev->tls.alert_fatal = RULES_BOOL(s->alert_level == 2);
+    }
+}
+
+static void app_event_mysql(struct rules_event *ev, const struct app_summary *s)
+{
+    if (!s->mysql_seen)
+        return;
+    ev->mysql.server_version = s->mysql_version;
+    ev->mysql.server_ssl = RULES_BOOL(s->mysql_server_ssl);
+    ev->mysql.client_ssl = RULES_BOOL(s->mysql_client_ssl);
+    ev->mysql.auth_plugin = s->mysql_plugin;
+    ev->mysql.user = s->mysql_user;
+    ev->mysql.downgrade = RULES_BOOL(s->mysql_downgrade);
+    ev->mysql.cleartext_password = RULES_BOOL(s->mysql_cleartext);
+}
+
+void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_event *ev)
+{
+    static const struct app_summary none;
+    const struct app_flow *a = f->app;
+    const struct app_summary *s = a != NULL ? &a->s : &none;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = RULES_EVENT_FLOW;
+    ev->time = RULES_NUM(e->now_us / 1000000u);
+    app_event_flow(ev, f, s);
+    app_event_tls(ev, s);
+    app_event_mysql(ev, s);
+    ev->ndpi.protocol = s->ndpi_proto;
+}
