@@ -11,6 +11,7 @@
 
 #include "output/eve.h"
 #include "sensor/capture.h"
+#include "sensor/classify.h"
 #include "sensor/pipeline.h"
 
 struct opts {
@@ -18,6 +19,7 @@ struct opts {
     const char *iface;
     const char *filter;
     const char *flows_path;
+    const char *inventory_path;
     struct cap_live_opts live;
     struct pl_config pl;
     bool quiet;
@@ -39,6 +41,9 @@ enum {
     OPT_TIMEOUT_UDP,
     OPT_SEED,
     OPT_VERSION,
+    OPT_INVENTORY,
+    OPT_CA_BUNDLE,
+    OPT_NO_NDPI,
 };
 
 static const struct option main_longopts[] = {
@@ -57,6 +62,9 @@ static const struct option main_longopts[] = {
     {"timeout-closed", required_argument, NULL, OPT_TIMEOUT_CLOSED},
     {"timeout-udp", required_argument, NULL, OPT_TIMEOUT_UDP},
     {"hash-seed", required_argument, NULL, OPT_SEED},
+    {"inventory", required_argument, NULL, OPT_INVENTORY},
+    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+    {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, 'h'},
@@ -75,6 +83,10 @@ static void main_usage(FILE *out)
           "      --no-promisc          live: do not put the interface in promiscuous mode\n"
           "      --buffer-size MIB     live: kernel capture buffer size\n"
           "      --no-immediate        live: let the kernel batch packets (100 ms timeout)\n"
+          "Vitess:\n"
+          "      --inventory FILE      YAML naming the cluster's components by CIDR and port\n"
+          "      --ca-bundle FILE      PEM CA certificates to validate certificate chains\n"
+          "      --no-ndpi             do not ask nDPI about flows no dissector recognises\n"
           "Flows:\n"
           "      --flows PATH          write a JSON line per ended flow to PATH ('-': stdout)\n"
           "      --memcap MIB          memory for flows and reassembly (default 256)\n"
@@ -145,6 +157,15 @@ static void main_parse_long(struct opts *o, int c, const char *arg)
         break;
     case OPT_SEED:
         o->pl.flow.seed = (uint32_t)main_number("--hash-seed", arg, 0, UINT32_MAX);
+        break;
+    case OPT_INVENTORY:
+        o->inventory_path = arg;
+        break;
+    case OPT_CA_BUNDLE:
+        o->pl.ca_bundle = arg;
+        break;
+    case OPT_NO_NDPI:
+        o->pl.ndpi = false;
         break;
     case OPT_VERSION:
         printf("vtls-sensor %s\n", VTLS_VERSION);
@@ -306,10 +327,20 @@ int main(int argc, char **argv)
     main_parse(&o, argc, argv);
 
     char err[CAP_ERRLEN] = "";
+    struct cls_inventory *inv = NULL;
+    if (o.inventory_path != NULL) {
+        inv = cls_inventory_load(o.inventory_path, err, sizeof(err));
+        if (inv == NULL) {
+            fprintf(stderr, "vtls-sensor: %s\n", err);
+            return 1;
+        }
+        o.pl.inventory = inv;
+    }
     if (o.flows_path != NULL) {
         o.pl.flows = eve_open(o.flows_path, err);
         if (o.pl.flows == NULL) {
             fprintf(stderr, "vtls-sensor: %s\n", err);
+            cls_inventory_free(inv);
             return 1;
         }
     }
@@ -317,11 +348,13 @@ int main(int argc, char **argv)
     if (c == NULL) {
         fprintf(stderr, "vtls-sensor: %s\n", err);
         eve_close(o.pl.flows);
+        cls_inventory_free(inv);
         return 1;
     }
     int rc = main_run(&o, c);
     main_cap = NULL;
     cap_close(c);
     eve_close(o.pl.flows);
+    cls_inventory_free(inv);
     return rc;
 }
