@@ -119,7 +119,7 @@ switch_host() {
 # ---------------------------------------------------------------- expected files
 
 # expect_end_apps: expect_end, then nest the application keys that expected.py leaves
-# flat ("mysql.user" -> {"mysql": {"user": ...}}, same for grpc., etcd., zk.); a key
+# flat ("mysql.user" -> {"mysql": {"user": ...}}, same for grpc., http., etcd., zk.); a key
 # whose last part is "paths" or "users" is a comma-separated list.
 expect_end_apps() {
     expect_end
@@ -132,7 +132,7 @@ for i, flow in enumerate(doc["flows"]):
     out = {}
     for key, value in flow.items():
         head, dot, tail = key.partition(".")
-        if dot and head in ("mysql", "grpc", "etcd", "zk"):
+        if dot and head in ("mysql", "grpc", "http", "etcd", "zk"):
             if tail in ("paths", "users"):
                 value = [v for v in str(value).split(",") if v] if value is not None else []
             out.setdefault(head, {})[tail] = value
@@ -216,7 +216,8 @@ etcdctl_run() {
 
 # conv_flows PCAP PORT: "client cport server end bytes" lines, one per TCP connection to
 # PORT in PCAP (client = sender of the SYN; end fin, rst or null; bytes = TCP payload
-# bytes both ways, 0 for a refused connection), read with tshark. Used for
+# bytes both ways, 0 for a refused connection), in the order the connections appear,
+# read with tshark. Used for
 # connections a server makes by itself (etcd peers), whose number the script does not
 # choose.
 conv_flows() {
@@ -229,5 +230,5 @@ conv_flows() {
           seen[s] = 1 }
         END { for (s in seen) if (s in cli) {
                 e = (s in rst) ? "rst" : ((s in fin) ? "fin" : "null")
-                print cli[s], e, len[s] + 0 } }' | sort -n -k2,2
+                print s, cli[s], e, len[s] + 0 } }' | sort -n | cut -d' ' -f2-
 }
