@@ -349,6 +349,9 @@ def check_alert(ck, where, want, st):
 
 
 def check_cert(ck, where, want, st):
+    if "cert" in want and want["cert"] is None:
+        ck.eq(where, "no server Certificate message (cert null)", 0, len(hs_of(st, 11, "s2c")))
+        return
     cert = want.get("cert")
     if not cert or not cert.get("observable"):
         return
