@@ -389,7 +389,8 @@ def check_end(ck, where, flow, st):
 
 
 # ---------------------------------------------------------------------------------
-# Application checks (MySQL greeting/login, HTTP/2 gRPC :path, HTTP/1.1 paths), for
+# Application checks (MySQL greeting/login, HTTP/2 gRPC :path, HTTP/1.1 paths,
+# ZooKeeper ConnectRequest), for
 # the expected files of gen/mysql-*.sh, gen/grpc-*.sh, gen/etcd-*.sh, gen/zk-*.sh and
 # gen/demo-cluster.sh, which add "mysql", "grpc", "http" and "zk" objects to flows.
 # Read with `tshark -T fields` (decode-as on the flows' server ports), joined to the
@@ -478,6 +479,21 @@ def http1_paths(pcap, port, sid):
     return paths
 
 
+def zk_connect(pcap, port, sid):
+    """(protocolVersion, timeout) of the ConnectRequest opening one ZooKeeper stream,
+    read from the raw payload (tshark 4.0 has no ZooKeeper dissector)."""
+    rows = app_fields(pcap, [], "tcp.len > 0 && tcp.dstport == %d" % port,
+                      ["tcp.stream", "tcp.payload"])
+    for stream, payload in rows:
+        if stream and int(stream[0]) == sid and payload:
+            b = bytes.fromhex(payload[0].replace(":", ""))
+            if len(b) >= 20 and int.from_bytes(b[0:4], "big") in (44, 45):
+                return (int.from_bytes(b[4:8], "big", signed=True),
+                        int.from_bytes(b[16:20], "big", signed=True))
+            return None
+    return None
+
+
 def check_app(ck, where, flow, st, pcap):
     port = flow["server_port"]
     if flow.get("mysql") and not flow.get("midstream"):
@@ -488,6 +504,11 @@ def check_app(ck, where, flow, st, pcap):
             print("  %s: gRPC paths are encrypted, not checked" % where)
         else:
             ck.eq(where, "grpc.paths", grpc["paths"], h2_paths(pcap, port, st.sid))
+    zk = flow.get("zk")
+    if zk and not flow.get("midstream") and not flow.get("encrypted"):
+        got = zk_connect(pcap, port, st.sid)
+        ck.eq(where, "zk ConnectRequest (protocol_version, session_timeout_ms)",
+              (zk.get("protocol_version"), zk.get("session_timeout_ms")), got)
     http = flow.get("http")
     if http is not None and "paths" in http and not flow.get("encrypted"):
         ck.eq(where, "http.paths", http["paths"], http1_paths(pcap, port, st.sid))
