@@ -30,6 +30,7 @@ LIB_PIDS=()
 LIB_NETNS=()
 CAP_PID=""
 CAP_FILE=""
+CAP_OPTS=()
 
 log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
 die() {
@@ -223,7 +224,8 @@ run() {
 
 # ---------------------------------------------------------------- capture
 
-# cap_start NS DEV [FILTER...]: start tcpdump on DEV in NS, writing $WORK/cap.pcap.
+# cap_start NS DEV [FILTER...]: start tcpdump on DEV in NS, writing $WORK/cap.pcap
+# (extra tcpdump options, e.g. -y LINUX_SLL2, in the array CAP_OPTS).
 # --immediate-mode and -U so packets are written as they arrive; waits until tcpdump
 # reports that it listens.
 cap_start() {
@@ -232,7 +234,7 @@ cap_start() {
     CAP_FILE=$WORK/cap.pcap
     rm -f "$CAP_FILE"
     ip netns exec "$ns" tcpdump -i "$2" -n -s 0 --immediate-mode -U -Z root \
-        -w "$CAP_FILE" "${@:3}" </dev/null >"$WORK/tcpdump.log" 2>&1 &
+        "${CAP_OPTS[@]}" -w "$CAP_FILE" "${@:3}" </dev/null >"$WORK/tcpdump.log" 2>&1 &
     CAP_PID=$!
     local i
     for i in $(seq 100); do
