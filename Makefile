@@ -11,7 +11,7 @@ DEMO_INV    = pcaps/demo-cluster.inventory.yaml
 # Build and test dependencies (Debian 12 package names).
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libssl-dev libmaxminddb-dev \
              libndpi-dev libcriterion-dev libnghttp2-dev libyaml-dev libjansson-dev \
-             libmicrohttpd-dev
+             libmicrohttpd-dev libgnutls28-dev libcrypt-dev
 DEPS_TEST  = python3 tshark clang-format
 # Only `make pcaps` needs the real servers.
 DEPS_PCAPS = tcpdump ethtool iproute2 openssl gnutls-bin mariadb-server mariadb-client \

@@ -16,6 +16,8 @@ struct cap {
     uint64_t bytes;
     cap_packet_fn fn;
     void *ctx;
+    cap_tick_fn tick;
+    void *tick_ctx;
 };
 
 void cap_live_opts_default(struct cap_live_opts *o)
@@ -154,6 +156,12 @@ static void cap_on_packet(u_char *user, const struct pcap_pkthdr *h, const u_cha
     c->fn(c->ctx, ts, bytes, h->caplen, h->len);
 }
 
+void cap_set_tick(struct cap *c, cap_tick_fn fn, void *ctx)
+{
+    c->tick = fn;
+    c->tick_ctx = ctx;
+}
+
 int cap_run(struct cap *c, cap_packet_fn fn, void *ctx, char *err)
 {
     c->fn = fn;
@@ -174,6 +182,8 @@ int cap_run(struct cap *c, cap_packet_fn fn, void *ctx, char *err)
         }
         if (n == 0 && !c->live)
             return 0;
+        if (c->tick != NULL)
+            c->tick(c->tick_ctx);
     }
     return 0;
 }
@@ -216,4 +226,14 @@ void cap_close(struct cap *c)
     pcap_close(c->pcap);
     free(c->source);
     free(c);
+}
+
+const char *cap_lib_version(char *buf, size_t len)
+{
+    const char *v = pcap_lib_version();
+    const char *prefix = "libpcap version ";
+    if (strncmp(v, prefix, strlen(prefix)) == 0)
+        v += strlen(prefix);
+    snprintf(buf, len, "%.*s", (int)strcspn(v, " "), v);
+    return buf;
 }

@@ -10,6 +10,7 @@
 #define VTLS_CAPTURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CAP_ERRLEN 512
@@ -54,6 +55,13 @@ bool cap_set_filter(struct cap *c, const char *filter, char *err);
 /* The link type (DLT_*) of the capture. */
 int cap_datalink(const struct cap *c);
 
+/* Called between batches of packets: after each buffer of a live capture,
+ * at least every read timeout (100 ms by default) when the link is idle,
+ * and every 4096 packets of a file. For housekeeping (signals, reloads,
+ * metrics, progress), never per packet. */
+typedef void (*cap_tick_fn)(void *ctx);
+void cap_set_tick(struct cap *c, cap_tick_fn fn, void *ctx);
+
 /* Deliver packets to fn until the end of the file, an error or cap_stop().
  * Returns 0 at the end of a file or after cap_stop(), -1 on an error with a
  * message in err naming the source and, for files, the packet number. */
@@ -69,5 +77,8 @@ bool cap_is_live(const struct cap *c);
 const char *cap_source(const struct cap *c);
 
 void cap_close(struct cap *c);
+
+/* libpcap's version number ("1.10.3") into buf; returns buf. */
+const char *cap_lib_version(char *buf, size_t len);
 
 #endif

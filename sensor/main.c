@@ -1,7 +1,8 @@
-/* vtls-sensor: command line, lifecycle and signals. */
+/* vtls-sensor: lifecycle, signals and housekeeping around the pipeline. */
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,271 +11,299 @@
 #include <unistd.h>
 
 #include "output/eve.h"
+#include "output/metrics.h"
+#include "output/prom_http.h"
+#include "output/webconfig.h"
+#include "rules/rules.h"
 #include "sensor/capture.h"
 #include "sensor/classify.h"
+#include "sensor/options.h"
 #include "sensor/pipeline.h"
+#include "sensor/report.h"
+#include "sensor/verdict.h"
 
-struct opts {
-    const char *read_file;
-    const char *iface;
-    const char *filter;
-    const char *flows_path;
-    const char *inventory_path;
-    struct cap_live_opts live;
-    struct pl_config pl;
-    bool quiet;
+/* Everything the run owns. */
+struct sensor {
+    struct opts o;
+    const char *const *rule_paths;
+    size_t nrule_paths;
+    struct cls_inventory *inventory;
+    struct rules_holder rules;
+    bool rules_ready;
+    struct rules_watch *watch;
+    struct eve_writer *alerts, *flows;
+    struct metrics *metrics;
+    struct metrics_std std;
+    struct webconfig *webconfig;
+    struct prom_server *prom;
+    struct rep_table *report;
+    struct vd_engine *vd;
+    struct cap *cap;
+    struct pipeline *pl;
+    time_t last_tick;
+    bool progress_shown;
 };
 
-/* The capture that SIGINT/SIGTERM stop; set once before signals are armed. */
+/* Set by signal handlers, acted on between packet batches. */
+static volatile sig_atomic_t main_hup, main_stop;
 static struct cap *volatile main_cap;
 
-enum {
-    OPT_FLOWS = 256,
-    OPT_NO_PROMISC,
-    OPT_BUFFER_SIZE,
-    OPT_NO_IMMEDIATE,
-    OPT_MEMCAP,
-    OPT_STREAM_DEPTH,
-    OPT_TIMEOUT_HANDSHAKE,
-    OPT_TIMEOUT_ESTABLISHED,
-    OPT_TIMEOUT_CLOSED,
-    OPT_TIMEOUT_UDP,
-    OPT_SEED,
-    OPT_VERSION,
-    OPT_INVENTORY,
-    OPT_CA_BUNDLE,
-    OPT_NO_NDPI,
-};
-
-static const struct option main_longopts[] = {
-    {"read", required_argument, NULL, 'r'},
-    {"interface", required_argument, NULL, 'i'},
-    {"filter", required_argument, NULL, 'f'},
-    {"snaplen", required_argument, NULL, 's'},
-    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
-    {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
-    {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
-    {"flows", required_argument, NULL, OPT_FLOWS},
-    {"memcap", required_argument, NULL, OPT_MEMCAP},
-    {"stream-depth", required_argument, NULL, OPT_STREAM_DEPTH},
-    {"timeout-handshake", required_argument, NULL, OPT_TIMEOUT_HANDSHAKE},
-    {"timeout-established", required_argument, NULL, OPT_TIMEOUT_ESTABLISHED},
-    {"timeout-closed", required_argument, NULL, OPT_TIMEOUT_CLOSED},
-    {"timeout-udp", required_argument, NULL, OPT_TIMEOUT_UDP},
-    {"hash-seed", required_argument, NULL, OPT_SEED},
-    {"inventory", required_argument, NULL, OPT_INVENTORY},
-    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
-    {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
-    {"quiet", no_argument, NULL, 'q'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static void main_usage(FILE *out)
-{
-    fputs("Usage: vtls-sensor (-r FILE | -i IFACE) [options]\n"
-          "Passive TLS verification for Vitess clusters.\n\n"
-          "Input:\n"
-          "  -r, --read FILE           replay a pcap or pcapng file ('-' reads stdin)\n"
-          "  -i, --interface IFACE     capture live on IFACE ('any' for all)\n"
-          "  -f, --filter EXPR         BPF capture filter\n"
-          "  -s, --snaplen BYTES       live: bytes kept per packet (default 262144)\n"
-          "      --no-promisc          live: do not put the interface in promiscuous mode\n"
-          "      --buffer-size MIB     live: kernel capture buffer size\n"
-          "      --no-immediate        live: let the kernel batch packets (100 ms timeout)\n"
-          "Vitess:\n"
-          "      --inventory FILE      YAML naming the cluster's components by CIDR and port\n"
-          "      --ca-bundle FILE      PEM CA certificates to validate certificate chains\n"
-          "      --no-ndpi             do not ask nDPI about flows no dissector recognises\n"
-          "Flows:\n"
-          "      --flows PATH          write a JSON line per ended flow to PATH ('-': stdout)\n"
-          "      --memcap MIB          memory for flows and reassembly (default 256)\n"
-          "      --stream-depth BYTES  bytes reassembled per direction (default 65536)\n"
-          "      --timeout-handshake S, --timeout-established S, --timeout-closed S,\n"
-          "      --timeout-udp S       idle timeouts in seconds of packet time\n"
-          "                            (defaults 60, 3600, 10, 60)\n"
-          "      --hash-seed N         flow hash seed (default: random)\n"
-          "Other:\n"
-          "  -q, --quiet               no summary on stderr\n"
-          "      --version             print the version\n"
-          "  -h, --help                this help\n",
-          out);
-}
-
-/* Parse a decimal in [lo, hi] or exit with a usage error naming the option. */
-static unsigned long long main_number(const char *opt, const char *s, unsigned long long lo,
-                                      unsigned long long hi)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo || v > hi) {
-        fprintf(stderr, "vtls-sensor: %s: expected a number from %llu to %llu, got \"%s\"\n", opt,
-                lo, hi, s);
-        exit(2);
-    }
-    return v;
-}
-
-static void main_set_timeout(struct opts *o, enum flow_tclass c, const char *opt, const char *s)
-{
-    o->pl.flow.timeout_s[c] = (uint32_t)main_number(opt, s, 1, 30u * 86400u);
-}
-
-static void main_parse_long(struct opts *o, int c, const char *arg)
-{
-    switch (c) {
-    case OPT_FLOWS:
-        o->flows_path = arg;
-        break;
-    case OPT_NO_PROMISC:
-        o->live.promisc = false;
-        break;
-    case OPT_BUFFER_SIZE:
-        o->live.buffer_mb = (int)main_number("--buffer-size", arg, 1, 4096);
-        break;
-    case OPT_NO_IMMEDIATE:
-        o->live.immediate = false;
-        break;
-    case OPT_MEMCAP:
-        o->pl.flow.memcap = main_number("--memcap", arg, 1, 1u << 20) * 1024u * 1024u;
-        break;
-    case OPT_STREAM_DEPTH:
-        o->pl.stream.depth = (uint32_t)main_number("--stream-depth", arg, 0, 16u << 20);
-        break;
-    case OPT_TIMEOUT_HANDSHAKE:
-        main_set_timeout(o, FLOW_T_HANDSHAKE, "--timeout-handshake", arg);
-        break;
-    case OPT_TIMEOUT_ESTABLISHED:
-        main_set_timeout(o, FLOW_T_ESTABLISHED, "--timeout-established", arg);
-        break;
-    case OPT_TIMEOUT_CLOSED:
-        main_set_timeout(o, FLOW_T_CLOSED, "--timeout-closed", arg);
-        break;
-    case OPT_TIMEOUT_UDP:
-        main_set_timeout(o, FLOW_T_UDP, "--timeout-udp", arg);
-        break;
-    case OPT_SEED:
-        o->pl.flow.seed = (uint32_t)main_number("--hash-seed", arg, 0, UINT32_MAX);
-        break;
-    case OPT_INVENTORY:
-        o->inventory_path = arg;
-        break;
-    case OPT_CA_BUNDLE:
-        o->pl.ca_bundle = arg;
-        break;
-    case OPT_NO_NDPI:
-        o->pl.ndpi = false;
-        break;
-    case OPT_VERSION:
-        printf("vtls-sensor %s\n", VTLS_VERSION);
-        exit(0);
-    default:
-        main_usage(stderr);
-        exit(2);
-    }
-}
-
-static void main_parse(struct opts *o, int argc, char **argv)
-{
-    bool seeded = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "r:i:f:s:qh", main_longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            o->read_file = optarg;
-            break;
-        case 'i':
-            o->iface = optarg;
-            break;
-        case 'f':
-            o->filter = optarg;
-            break;
-        case 's':
-            o->live.snaplen = (int)main_number("--snaplen", optarg, 64, 262144);
-            break;
-        case 'q':
-            o->quiet = true;
-            break;
-        case 'h':
-            main_usage(stdout);
-            exit(0);
-        default:
-            seeded |= c == OPT_SEED;
-            main_parse_long(o, c, optarg);
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "vtls-sensor: unexpected argument \"%s\"\n", argv[optind]);
-        exit(2);
-    }
-    if ((o->read_file == NULL) == (o->iface == NULL)) {
-        fprintf(stderr, "vtls-sensor: give exactly one of -r FILE or -i IFACE\n");
-        main_usage(stderr);
-        exit(2);
-    }
-    if (!seeded)
-        o->pl.flow.seed = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
-}
-
-static void main_on_signal(int sig)
+static void main_on_stop(int sig)
 {
     (void)sig;
+    main_stop = 1;
     if (main_cap != NULL)
         cap_stop(main_cap);
+}
+
+static void main_on_hup(int sig)
+{
+    (void)sig;
+    main_hup = 1;
 }
 
 static void main_arm_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = main_on_signal;
     sigemptyset(&sa.sa_mask);
+    sa.sa_handler = main_on_stop;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = main_on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed output pipe is a counted write error */
 }
 
-/* Progress on a terminal: packets and flows, at most once a second. */
-struct main_progress {
-    struct pipeline *pl;
-    uint64_t next_check;
-    time_t last;
-};
-
-static void main_progress_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
-                                 uint32_t wire_len)
+static int64_t main_wall(void)
 {
-    struct main_progress *mp = ctx;
-    pl_packet(mp->pl, ts_us, data, caplen, wire_len);
-    const struct pl_stats *st = pl_get_stats(mp->pl);
-    if (st->packets < mp->next_check)
-        return;
-    mp->next_check = st->packets + 65536;
-    time_t now = time(NULL);
-    if (now == mp->last)
-        return;
-    mp->last = now;
-    fprintf(stderr, "\r%llu packets, %llu flows ", (unsigned long long)st->packets,
-            (unsigned long long)pl_flow_stats(mp->pl)->created);
+    return (int64_t)time(NULL);
 }
 
-static struct cap *main_open(const struct opts *o, char *err)
+/* ---- rules ---- */
+
+static void main_publish_rules(struct sensor *s)
 {
-    struct cap *c;
+    if (s->metrics == NULL)
+        return;
+    struct rules_reload_stats rs = rules_holder_stats(&s->rules);
+    metrics_lock(s->metrics);
+    metrics_set(s->std.rules_reloads, (const char *[]){"success"}, (double)rs.success);
+    metrics_set(s->std.rules_reloads, (const char *[]){"failure"}, (double)rs.failure);
+    metrics_set(s->std.rules_last_reload_success, NULL, (double)rs.last_success);
+    metrics_set(s->std.rules_loaded, NULL, (double)rs.rules_loaded);
+    metrics_unlock(s->metrics);
+}
+
+/* Load (or reload) the rules; on failure the set in force stays. */
+static bool main_load_rules(struct sensor *s, bool first)
+{
+    struct rules_errors errs = {0};
+    bool ok = rules_holder_reload(&s->rules, s->rule_paths, s->nrule_paths, main_wall(), &errs);
+    if (!ok) {
+        fprintf(stderr, "vtls-sensor: %s rules rejected%s:\n", first ? "" : "reloaded",
+                first ? "" : "; the rules in force stay");
+        rules_errors_print(&errs, stderr);
+    } else if (!first) {
+        fprintf(stderr, "vtls-sensor: rules reloaded: %zu rules in force\n",
+                rules_holder_stats(&s->rules).rules_loaded);
+    }
+    rules_errors_free(&errs);
+    main_publish_rules(s);
+    return ok;
+}
+
+/* ---- housekeeping between packet batches ---- */
+
+static void main_reopen(struct sensor *s)
+{
+    char err[EVE_ERRLEN];
+    struct eve_writer *w[] = {s->alerts, s->flows};
+    for (size_t i = 0; i < 2; i++)
+        if (w[i] != NULL && !eve_reopen(w[i], err))
+            fprintf(stderr, "vtls-sensor: %s\n", err);
+}
+
+static void main_progress(struct sensor *s)
+{
+    if (cap_is_live(s->cap) || s->o.quiet || !isatty(STDERR_FILENO))
+        return;
+    const struct pl_stats *st = pl_get_stats(s->pl);
+    fprintf(stderr, "\r%llu packets, %llu flows ", (unsigned long long)st->packets,
+            (unsigned long long)pl_flow_stats(s->pl)->created);
+    s->progress_shown = true;
+}
+
+static void main_publish(struct sensor *s)
+{
+    if (s->metrics == NULL)
+        return;
+    pl_publish_metrics(s->pl, s->metrics, &s->std);
+    struct cap_stats cs;
+    cap_get_stats(s->cap, &cs);
+    metrics_lock(s->metrics);
+    metrics_set(s->std.capture_drops, (const char *[]){"kernel"}, (double)cs.kernel_drops);
+    metrics_set(s->std.capture_drops, (const char *[]){"interface"}, (double)cs.if_drops);
+    metrics_unlock(s->metrics);
+}
+
+static void main_tick(void *ctx)
+{
+    struct sensor *s = ctx;
+    if (main_hup) {
+        main_hup = 0;
+        main_reopen(s);
+        if (s->rules_ready)
+            main_load_rules(s, false);
+    }
+    if (s->watch != NULL && rules_watch_changed(s->watch))
+        main_load_rules(s, false);
+    time_t now = time(NULL);
+    if (now == s->last_tick)
+        return;
+    s->last_tick = now;
+    main_publish(s);
+    main_progress(s);
+}
+
+/* ---- setup and teardown ---- */
+
+static bool main_open_outputs(struct sensor *s)
+{
+    char err[EVE_ERRLEN];
+    if (s->o.flows_path != NULL && (s->flows = eve_open(s->o.flows_path, err)) == NULL)
+        goto fail;
+    if ((s->alerts = eve_open(s->o.alerts_path, err)) == NULL)
+        goto fail;
+    return true;
+fail:
+    fprintf(stderr, "vtls-sensor: %s\n", err);
+    return false;
+}
+
+static bool main_open_metrics(struct sensor *s)
+{
+    char err[PROM_ERRLEN];
+    char pcapv[64];
+    const struct metrics_build_info bi = {
+        .version = VTLS_VERSION, .libpcap = cap_lib_version(pcapv, sizeof(pcapv)), .ndpi = "4.2"};
+    s->metrics = metrics_new();
+    if (s->metrics == NULL || !metrics_register_std(s->metrics, &s->std, &bi, err))
+        goto fail;
+    if (s->o.web_config != NULL && (s->webconfig = webconfig_load(s->o.web_config, err)) == NULL)
+        goto fail;
+    s->prom = prom_start(s->metrics, s->o.metrics_listen, s->webconfig, err);
+    if (s->prom == NULL)
+        goto fail;
+    return true;
+fail:
+    fprintf(stderr, "vtls-sensor: metrics: %s\n", s->metrics ? err : "out of memory");
+    return false;
+}
+
+static bool main_open_policy(struct sensor *s)
+{
+    char err[512];
+    if (s->o.inventory_path != NULL) {
+        s->inventory = cls_inventory_load(s->o.inventory_path, err, sizeof(err));
+        if (s->inventory == NULL) {
+            fprintf(stderr, "vtls-sensor: %s\n", err);
+            return false;
+        }
+    }
+    if (!rules_holder_init(&s->rules))
+        return false;
+    s->rules_ready = true;
+    if (!main_load_rules(s, true))
+        return false;
+    s->watch = rules_watch_open(s->rule_paths, s->nrule_paths, err, sizeof(err));
+    if (s->watch == NULL)
+        fprintf(stderr, "vtls-sensor: warning: rules changes will not be noticed: %s\n", err);
+    return true;
+}
+
+static bool main_setup(struct sensor *s)
+{
+    if (!main_open_policy(s) || !main_open_outputs(s))
+        return false;
+    if (s->o.metrics_listen != NULL && !main_open_metrics(s))
+        return false;
+    bool summary = s->o.summary < 0 ? isatty(STDOUT_FILENO) : s->o.summary == 1;
+    if (summary && (s->report = rep_new()) == NULL)
+        return false;
+    struct vd_config vc = {.rules = &s->rules,
+                           .alerts = s->alerts,
+                           .ecs = s->o.ecs,
+                           .dedup_window_us = s->o.dedup_window_us,
+                           .cid_seed = s->o.pl.cid_seed,
+                           .metrics = s->metrics,
+                           .std = s->metrics ? &s->std : NULL,
+                           .report = s->report};
+    s->vd = vd_new(&vc);
+    return s->vd != NULL;
+}
+
+static void main_teardown(struct sensor *s)
+{
+    pl_free(s->pl);
+    main_cap = NULL;
+    cap_close(s->cap);
+    vd_free(s->vd);
+    rep_free(s->report);
+    prom_stop(s->prom);
+    webconfig_free(s->webconfig);
+    metrics_free(s->metrics);
+    eve_close(s->alerts);
+    eve_close(s->flows);
+    rules_watch_close(s->watch);
+    if (s->rules_ready)
+        rules_holder_destroy(&s->rules);
+    cls_inventory_free(s->inventory);
+}
+
+/* ---- capture and run ---- */
+
+static bool main_drop_privileges(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        fprintf(stderr, "vtls-sensor: --user: no such user \"%s\"\n", user);
+        return false;
+    }
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "vtls-sensor: --user %s: %s\n", user, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool main_open_capture(struct sensor *s)
+{
+    char err[CAP_ERRLEN] = "";
+    const struct opts *o = &s->o;
     if (o->read_file != NULL) {
-        c = cap_open_file(o->read_file, err);
+        s->cap = cap_open_file(o->read_file, err);
     } else {
-        c = cap_open_live(o->iface, &o->live, err);
-        if (c != NULL && err[0] != '\0')
+        s->cap = cap_open_live(o->iface, &o->live, err);
+        if (s->cap != NULL && err[0] != '\0')
             fprintf(stderr, "vtls-sensor: %s\n", err);
     }
-    if (c != NULL && o->filter != NULL && !cap_set_filter(c, o->filter, err)) {
-        cap_close(c);
-        return NULL;
+    if (s->cap == NULL || (o->filter != NULL && !cap_set_filter(s->cap, o->filter, err))) {
+        fprintf(stderr, "vtls-sensor: %s\n", err);
+        return false;
     }
-    return c;
+    if (o->user != NULL && !main_drop_privileges(o->user))
+        return false;
+    struct pl_config pc = o->pl;
+    pc.flows = s->flows;
+    pc.inventory = s->inventory;
+    pc.verdicts = s->vd;
+    s->pl = pl_new(&pc, cap_datalink(s->cap), err);
+    if (s->pl == NULL) {
+        fprintf(stderr, "vtls-sensor: %s: %s\n", cap_source(s->cap), err);
+        return false;
+    }
+    return true;
 }
 
 static void main_print_capture_stats(struct cap *c)
@@ -290,71 +319,59 @@ static void main_print_capture_stats(struct cap *c)
             (unsigned long long)cs.kernel_drops, (unsigned long long)cs.if_drops);
 }
 
-static int main_run(struct opts *o, struct cap *c)
+/* Keep serving /metrics after a replay, until the time is up or a signal. */
+static void main_linger(struct sensor *s)
+{
+    if (s->prom == NULL || s->o.metrics_linger == 0 || cap_is_live(s->cap))
+        return;
+    fprintf(stderr, "vtls-sensor: serving metrics on port %u for %u s\n", prom_port(s->prom),
+            s->o.metrics_linger);
+    for (unsigned i = 0; i < s->o.metrics_linger * 10u && !main_stop; i++)
+        poll(NULL, 0, 100);
+}
+
+static int main_run(struct sensor *s)
 {
     char err[CAP_ERRLEN];
-    struct pipeline *pl = pl_new(&o->pl, cap_datalink(c), err);
-    if (pl == NULL) {
-        fprintf(stderr, "vtls-sensor: %s: %s\n", cap_source(c), err);
-        return 1;
-    }
-    struct main_progress mp = {.pl = pl, .next_check = 65536};
-    bool progress = !cap_is_live(c) && !o->quiet && isatty(STDERR_FILENO);
-
-    main_cap = c;
-    main_arm_signals();
-    int rc =
-        cap_run(c, progress ? main_progress_packet : pl_packet, progress ? (void *)&mp : pl, err);
-    if (progress && mp.last != 0)
+    main_cap = s->cap;
+    cap_set_tick(s->cap, main_tick, s);
+    int rc = cap_run(s->cap, pl_packet, s->pl, err);
+    if (s->progress_shown)
         fputs("\r\033[K", stderr);
-    pl_finish(pl);
-    if (!o->quiet) {
-        pl_print_summary(pl, stderr);
-        main_print_capture_stats(c);
+    pl_finish(s->pl);
+    main_publish(s);
+    if (!s->o.quiet) {
+        pl_print_summary(s->pl, stderr);
+        main_print_capture_stats(s->cap);
     }
     if (rc != 0)
         fprintf(stderr, "vtls-sensor: %s\n", err);
-    pl_free(pl);
+    if (s->report != NULL)
+        rep_print(s->report, stdout);
+    fflush(stdout);
+    main_linger(s);
     return rc == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-    struct opts o;
-    memset(&o, 0, sizeof(o));
-    cap_live_opts_default(&o.live);
-    pl_config_default(&o.pl);
-    main_parse(&o, argc, argv);
+    static struct sensor s;
+    opt_parse(&s.o, argc, argv);
+    const char *default_rules[] = {opt_default_rules()};
+    s.rule_paths = s.o.nrules ? s.o.rules : default_rules;
+    s.nrule_paths = s.o.nrules ? s.o.nrules : 1;
 
-    char err[CAP_ERRLEN] = "";
-    struct cls_inventory *inv = NULL;
-    if (o.inventory_path != NULL) {
-        inv = cls_inventory_load(o.inventory_path, err, sizeof(err));
-        if (inv == NULL) {
-            fprintf(stderr, "vtls-sensor: %s\n", err);
-            return 1;
-        }
-        o.pl.inventory = inv;
+    if (s.o.list_fields) {
+        rules_list_fields(stdout);
+        return 0;
     }
-    if (o.flows_path != NULL) {
-        o.pl.flows = eve_open(o.flows_path, err);
-        if (o.pl.flows == NULL) {
-            fprintf(stderr, "vtls-sensor: %s\n", err);
-            cls_inventory_free(inv);
-            return 1;
-        }
-    }
-    struct cap *c = main_open(&o, err);
-    if (c == NULL) {
-        fprintf(stderr, "vtls-sensor: %s\n", err);
-        eve_close(o.pl.flows);
-        cls_inventory_free(inv);
-        return 1;
-    }
-    int rc = main_run(&o, c);
-    main_cap = NULL;
-    cap_close(c);
-    eve_close(o.pl.flows);
-    cls_inventory_free(inv);
+    if (s.o.check_rules)
+        return rules_check_files(s.rule_paths, s.nrule_paths, stderr);
+
+    main_arm_signals();
+    int rc = 1;
+    if (main_setup(&s) && main_open_capture(&s))
+        rc = main_run(&s);
+    main_teardown(&s);
     return rc;
 }

@@ -28,7 +28,9 @@ void pl_config_default(struct pl_config *cfg)
 /* A flow's verdict: its facts are final. */
 static void pl_on_verdict(void *ctx, struct flow *f, const struct rules_event *ev)
 {
-    (void)ctx, (void)f, (void)ev;
+    struct pipeline *pl = ctx;
+    if (pl->cfg.verdicts != NULL)
+        vd_flow(pl->cfg.verdicts, f, ev, pl->now_us, app_tls_duration_us(f));
 }
 
 static void pl_write_flow(struct pipeline *pl, struct flow *f, enum flow_end why)
@@ -207,4 +209,26 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
                     (unsigned long long)es->write_errors, eve_writer_path(pl->cfg.flows),
                     strerror(es->last_errno));
     }
+}
+
+void pl_publish_metrics(const struct pipeline *pl, struct metrics *m, const struct metrics_std *std)
+{
+    const struct flow_stats *fs = flow_table_stats(pl->ft);
+    const struct app_stats *as = app_engine_stats(pl->app);
+
+    metrics_lock(m);
+    metrics_set(std->packets, NULL, (double)pl->st.packets);
+    metrics_set(std->bytes, NULL, (double)pl->st.bytes);
+    for (int i = 0; i < DEC_C__COUNT; i++)
+        if (pl->dec.c[i] != 0 && dec_counter_is_error(i))
+            metrics_set(std->decode_errors, (const char *[]){dec_counter_name(i)},
+                        (double)pl->dec.c[i]);
+    for (int i = 0; i < APP_P__COUNT; i++)
+        if (as->parser_errors[i] != 0)
+            metrics_set(std->parser_errors, (const char *[]){app_parser_name(i), "malformed"},
+                        (double)as->parser_errors[i]);
+    metrics_set(std->flows_active, NULL, (double)fs->active);
+    metrics_set(std->flow_evictions, NULL, (double)fs->evicted);
+    metrics_set(std->memory, NULL, (double)fs->mem_used);
+    metrics_unlock(m);
 }

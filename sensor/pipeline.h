@@ -14,6 +14,7 @@
 #include "sensor/decode.h"
 #include "sensor/flow.h"
 #include "sensor/stream.h"
+#include "sensor/verdict.h"
 
 struct pl_config {
     struct flow_config flow; /* on_end and ctx are set by the pipeline */
@@ -23,6 +24,7 @@ struct pl_config {
     const struct cls_inventory *inventory; /* may be NULL; not owned */
     const char *ca_bundle;                 /* PEM bundle for chain validation, or NULL */
     bool ndpi;                             /* nDPI on unrecognised flows; default true */
+    struct vd_engine *verdicts;            /* rules, alerts, metrics; NULL: none; not owned */
 };
 
 struct pl_stats {
@@ -55,6 +57,12 @@ const struct dec_stats *pl_dec_stats(const struct pipeline *pl);
 const struct flow_stats *pl_flow_stats(const struct pipeline *pl);
 const struct stream_stats *pl_stream_stats(const struct pipeline *pl);
 const struct app_stats *pl_app_stats(const struct pipeline *pl);
+
+/* Publish the pipeline's counters (packets, bytes, decode and parser
+ * errors, flows, evictions, memory) as absolute values into std. Call it
+ * now and then (e.g. once per second of packet time), not per packet. */
+void pl_publish_metrics(const struct pipeline *pl, struct metrics *m,
+                        const struct metrics_std *std);
 
 /* The end-of-run summary: packets, bytes, flows, decode errors by kind,
  * evictions, reassembly, output errors. */
