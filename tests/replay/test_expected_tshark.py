@@ -107,7 +107,8 @@ def packet_endpoints(pkt):
 
 
 def read_streams(pcap, tls_ports):
-    cmd = ["tshark", "-r", pcap, "-T", "pdml", "-o", "tcp.analyze_sequence_numbers:TRUE"]
+    cmd = ["tshark", "-r", pcap, "-T", "pdml", "-o", "tcp.analyze_sequence_numbers:TRUE",
+           "-o", "tcp.reassemble_out_of_order:TRUE"]
     for port in sorted(tls_ports):
         cmd += ["-d", "tcp.port==%d,tls" % port]
     out = subprocess.run(cmd, capture_output=True, check=True).stdout
@@ -426,12 +427,15 @@ def mysql_facts(pcap, port, sid):
     """Greeting and login facts of one MySQL stream as tshark reads them."""
     rows = app_fields(pcap, [(port, "mysql")], "mysql",
                       ["tcp.stream", "tcp.srcport", "mysql.version", "mysql.caps.server",
-                       "mysql.caps.client", "mysql.user", "mysql.client_auth_plugin"])
+                       "mysql.caps.client", "mysql.user", "mysql.client_auth_plugin",
+                       "mysql.auth_switch_request.name"])
     facts = {}
-    for stream, sport, version, scaps, ccaps, user, plugin in rows:
+    for stream, sport, version, scaps, ccaps, user, plugin, switch in rows:
         if not stream or int(stream[0]) != sid:
             continue
         from_server = int(sport[0]) == port
+        if from_server and switch and "auth_switch" not in facts:
+            facts["auth_switch"] = switch[0]
         if from_server and version and "server_version" not in facts:
             facts["server_version"] = version[0]
             facts["server_ssl"] = bool(int(scaps[0], 16) & 0x0800) if scaps else None
@@ -445,7 +449,8 @@ def mysql_facts(pcap, port, sid):
 
 def check_mysql(ck, where, want, pcap, port, sid):
     got = mysql_facts(pcap, port, sid)
-    for key in ("server_version", "server_ssl", "client_ssl", "user", "auth_plugin"):
+    for key in ("server_version", "server_ssl", "client_ssl", "user", "auth_plugin",
+                "auth_switch"):
         if key in want and (key != "auth_plugin" or want[key] is not None):
             ck.eq(where, "mysql." + key, want[key], got.get(key))
     if "downgrade" in want:
