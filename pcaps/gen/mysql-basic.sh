@@ -9,6 +9,8 @@
 #   mysql-vitess-greeting.pcap  server --version=8.0.30-Vitess on 15306 (as vtgate), plaintext
 #   mysql-cleartext.pcap      client --default-auth=mysql_clear_password without TLS: the
 #                             password is sent in clear in the login packet
+#   mysql-pam-cleartext.pcap  user IDENTIFIED VIA pam with --pam-use-cleartext-plugin: the
+#                             server switches the client to mysql_clear_password, no TLS
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-apps.bash"
 
@@ -131,4 +133,30 @@ expect_flow client=10.99.0.1 server=10.99.0.2 server_port=$VT_PORT app=mysql \
     mysql.server_ssl=false mysql.client_ssl=false mysql.user=$MARIA_USER \
     mysql.auth_plugin=mysql_native_password mysql.downgrade=false \
     rules=plaintext-app-to-vtgate
+expect_end_apps
+
+# --- the server asks for the password in clear (PAM) ----------------------------------
+# auth_pam with pam_use_cleartext_plugin sends an AuthSwitchRequest to
+# mysql_clear_password. Its PAM service (pam_permit: any password) lives in
+# /etc/netns/NS/pam.d, which `ip netns exec` bind-mounts over /etc/pam.d for the server's
+# namespace only; removed on exit (with /etc/netns if that is then empty).
+PAM_NSDIR=/etc/netns/$(nsname s)
+trap 'rc=$?; rm -rf "$PAM_NSDIR"; rmdir /etc/netns 2>/dev/null; (exit $rc); lib_cleanup' EXIT
+mkdir -p "$PAM_NSDIR/pam.d"
+printf '%s\n' 'auth required pam_permit.so' 'account required pam_permit.so' \
+    >"$PAM_NSDIR/pam.d/mariadb-vtls"
+echo "CREATE USER IF NOT EXISTS 'vt_pam'@'%' IDENTIFIED VIA pam USING 'mariadb-vtls';" \
+    >>"$WORK/db/init.sql"
+SRV_PORT=$PORT
+maria_start s db $PORT --skip-ssl --plugin-load-add=auth_pam.so --pam-use-cleartext-plugin=ON
+one_login mysql-pam-cleartext pam vt_pam vt_pam_pw --skip-ssl
+stop "$MARIA_PID"
+expect_begin mysql-pam-cleartext "MariaDB $MARIA_VERSION without TLS, user vt_pam \
+IDENTIFIED VIA pam with --pam-use-cleartext-plugin: login as mysql_native_password, the \
+server's AuthSwitchRequest names mysql_clear_password and the client's answer is the \
+password in clear (vt_pam_pw)"
+expect_flow "${FLOW[@]}" encrypted=false mysql.server_ssl=false mysql.client_ssl=false \
+    mysql.user=vt_pam mysql.auth_plugin=mysql_native_password \
+    mysql.auth_switch=mysql_clear_password mysql.downgrade=false \
+    rules=plaintext-vttablet-to-mysqld,mysql-cleartext-password
 expect_end_apps
