@@ -336,7 +336,11 @@ cert_issue() {
     fi || die "key generation for $name failed"
     {
         echo "basicConstraints=critical,CA:FALSE"
-        echo "keyUsage=critical,digitalSignature,keyEncipherment"
+        if [ -n "$ec" ]; then
+            echo "keyUsage=critical,digitalSignature"
+        else
+            echo "keyUsage=critical,digitalSignature,keyEncipherment"
+        fi
         echo "extendedKeyUsage=$eku"
         echo "subjectAltName=DNS:${san//,/,DNS:}"
     } >"$ext"

@@ -205,6 +205,16 @@ that is not pcaps/certs/ca.pem" cert-untrusted-ca \
         -cipher $ECDHE_GCM -cert_chain "$WORK/unknownca/ca.pem" -- "${SOFT[@]}" -tls1_2
 }
 
+case_cert_ecdsa() {
+    issue ecdsa "$SNI" --ec prime256v1
+    cert_expect ecdsa "$SNI" "$TEST_CA_CN" 256 sha256WithRSAEncryption false true true EC
+    CIPHER_IANA=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+    one12 cert-ecdsa ecdsa "TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 with a P-256 ECDSA server \
+certificate signed by the (RSA) test CA; nothing wrong" "" \
+        -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -- "${STRICT[@]}" -tls1_2
+    CIPHER_IANA=""
+}
+
 case_client_cert_none() {
     cert_expect server "$SNI" "$TEST_CA_CN" 2048 sha256WithRSAEncryption false true true
     EXTRA=(tls.client_cert=requested-none)
@@ -337,7 +347,7 @@ flight several more" "" \
 
 CASES=(tls10_cbc tls12_3des tls12_rc4 tls12_null tls12_anon cert_expired cert_not_yet_valid
     cert_expiring_soon cert_validity_long cert_selfsigned_1024 cert_sha1 cert_name_mismatch
-    cert_unknown_ca client_cert_none mutual_tls12 resume_id resume_ticket resume_tls13
+    cert_unknown_ca cert_ecdsa client_cert_none mutual_tls12 resume_id resume_ticket resume_tls13
     tls13_hrr alert_unknown_ca split_hello)
 ALL_CASES=("${CASES[@]}")
 [ $# -gt 0 ] && CASES=("$@")
