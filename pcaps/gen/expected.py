@@ -5,7 +5,8 @@ Usage (called by expect_end in lib.sh):
   expected.py OUT.json capture=X.pcap script=gen/x.sh description=... \
       -- KEY=VALUE ... -- KEY=VALUE ...
 
-Each "--" starts one flow. Keys with a dot go into a nested object:
+Top-level KEY=VALUE pairs other than capture, script and description are
+converted like flow values (e.g. ip_fragments=6). Each "--" starts one flow. Keys with a dot go into a nested object:
 "tls.version=TLS 1.2", "cert.key_bits=2048" (cert.* lands in tls.cert).
 Values: null, true, false and integers are converted; "rules" and "vlan" are
 comma-separated lists (empty for none). Everything else stays a string.
@@ -89,7 +90,8 @@ def main(argv):
     doc = {}
     for pair in groups[0]:
         key, _, value = pair.partition("=")
-        doc[key] = value
+        doc[key] = value if key in ("capture", "script", "description") else \
+            convert(key, value)
     doc["flows"] = [build_flow(g) for g in groups[1:]]
     with open(out, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=2)

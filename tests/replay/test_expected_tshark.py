@@ -12,6 +12,7 @@ non-standard server ports of TLS flows) and compares:
   - TLS where the handshake is visible: version, cipher (IANA name), SNI, ALPN
     (the server's choice in TLS 1.2, the client's offer in TLS 1.3 where the
     choice is encrypted), resumption, client certificate, plaintext alerts;
+  - IP fragment counts where the expected file gives them;
   - the server certificate where visible: subject and issuer CN, notAfter, key
     type and size, signature algorithm, self-signed, SNI match.
 Standard library only. Exits 1 with a diff on any mismatch.
@@ -519,6 +520,27 @@ def check_app(ck, where, flow, st, pcap):
         ck.eq(where, "http.paths", http["paths"], http1_paths(pcap, port, st.sid))
 
 
+def check_fragments(ck, name, pcap, exp):
+    """ipv4_fragments / ipv6_fragments: frames that are IP fragments (not reassembled)."""
+    if "ipv4_fragments" not in exp and "ipv6_fragments" not in exp:
+        return
+    out = subprocess.run(["tshark", "-r", pcap, "-o", "ip.defragment:FALSE",
+                          "-o", "ipv6.defragment:FALSE", "-T", "fields", "-e", "ip.flags.mf",
+                          "-e", "ip.frag_offset", "-e", "ipv6.fraghdr.offset"],
+                         capture_output=True, check=True, text=True).stdout
+    v4 = v6 = 0
+    for line in out.splitlines():
+        mf, off, off6 = (line.split("\t") + ["", "", ""])[:3]
+        if mf == "1" or off not in ("", "0"):
+            v4 += 1
+        if off6 != "":
+            v6 += 1
+    if "ipv4_fragments" in exp:
+        ck.eq(name, "ipv4_fragments", exp["ipv4_fragments"], v4)
+    if "ipv6_fragments" in exp:
+        ck.eq(name, "ipv6_fragments", exp["ipv6_fragments"], v6)
+
+
 def check_capture(path, pcap_dir, ck):
     with open(path, encoding="utf-8") as f:
         exp = json.load(f)
@@ -531,6 +553,7 @@ def check_capture(path, pcap_dir, ck):
     tls_ports = {fl["server_port"] for fl in flows
                  if fl.get("app") == "tls" and fl["server_port"] != 443}
     streams = read_streams(pcap, tls_ports)
+    check_fragments(ck, name, pcap, exp)
     ck.eq(name, "number of TCP flows", len(flows), len(streams))
     pairs = conv_pairs(pcap)
     stream_pairs = sorted(frozenset([(s.first[0], s.first[1]), (s.first[2], s.first[3])])
