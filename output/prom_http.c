@@ -2,20 +2,23 @@
 #include "output/prom_http.h"
 
 #include <arpa/inet.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define PROM_REALM     "vtls-sensor"
-#define PROM_MAX_CONNS 32
-#define PROM_TIMEOUT_S 10
-#define PROM_MAX_OPTS  16
+#define PROM_REALM      "vtls-sensor"
+#define PROM_MAX_CONNS  32
+#define PROM_TIMEOUT_S  10
+#define PROM_MAX_OPTS   16
+#define PROM_AUTH_SLOTS 4 /* remembered good credentials */
 
 static const char prom_index_html[] =
     "<!DOCTYPE html>\n<html><head><title>vtls-sensor</title></head>\n"
@@ -28,7 +31,16 @@ struct prom_server {
     uint16_t port;
     char prio[128];
     char log[256]; /* the last libmicrohttpd message, for start errors */
-    struct prom_stats stats;
+    /* Counters written by the server thread, read by prom_get_stats(). */
+    atomic_uint_fast64_t requests, scrapes, unauthorized, render_errors;
+    /* Credentials that passed bcrypt lately: user and SHA-256 of user NUL
+     * password, so a scraper's every request costs a hash, not a bcrypt run.
+     * Only the server thread touches them. */
+    struct {
+        bool used;
+        uint8_t digest[32];
+    } auth[PROM_AUTH_SLOTS];
+    unsigned auth_next;
 };
 
 static void prom_err(char *err, const char *fmt, ...)
@@ -282,13 +294,62 @@ static enum MHD_Result prom_metrics(struct prom_server *s, struct MHD_Connection
 
     if (!metrics_render(s->m, fmt, &b)) {
         metrics_buf_free(&b);
-        s->stats.render_errors++;
+        atomic_fetch_add_explicit(&s->render_errors, 1, memory_order_relaxed);
         return prom_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
     }
-    s->stats.scrapes++;
+    atomic_fetch_add_explicit(&s->scrapes, 1, memory_order_relaxed);
     return prom_reply(
         c, MHD_HTTP_OK, fmt == METRICS_FMT_OPENMETRICS ? METRICS_CT_OPENMETRICS : METRICS_CT_TEXT,
         b.data ? b.data : "", b.len, b.data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+}
+
+/* SHA-256 of user NUL pass into digest; false on failure. */
+static bool prom_auth_digest(const char *user, const char *pass, uint8_t digest[32])
+{
+    size_t nu = strlen(user) + 1, np = strlen(pass);
+    char *buf = malloc(nu + np);
+    bool ok;
+
+    if (buf == NULL)
+        return false;
+    memcpy(buf, user, nu);
+    memcpy(buf + nu, pass, np);
+    ok = gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, nu + np, digest) == 0;
+    explicit_bzero(buf, nu + np);
+    free(buf);
+    return ok;
+}
+
+/* Is digest among the remembered good credentials? Constant-time per slot. */
+static bool prom_auth_cached(const struct prom_server *s, const uint8_t digest[32])
+{
+    bool hit = false;
+
+    for (size_t i = 0; i < PROM_AUTH_SLOTS; i++) {
+        uint8_t diff = 0;
+
+        for (size_t k = 0; k < 32; k++)
+            diff |= (uint8_t)(s->auth[i].digest[k] ^ digest[k]);
+        hit |= s->auth[i].used && diff == 0;
+    }
+    return hit;
+}
+
+static bool prom_check_user(struct prom_server *s, const char *user, const char *pass)
+{
+    uint8_t digest[32];
+    bool have = prom_auth_digest(user, pass, digest);
+
+    if (have && prom_auth_cached(s, digest))
+        return true;
+    if (!webconfig_check_user(s->wc, user, pass))
+        return false;
+    if (have) {
+        memcpy(s->auth[s->auth_next].digest, digest, sizeof(digest));
+        s->auth[s->auth_next].used = true;
+        s->auth_next = (s->auth_next + 1) % PROM_AUTH_SLOTS;
+    }
+    return true;
 }
 
 /* Basic auth per the web config: true when allowed. */
@@ -301,7 +362,7 @@ static bool prom_authorized(struct prom_server *s, struct MHD_Connection *c)
     if (!webconfig_has_users(s->wc))
         return true;
     user = MHD_basic_auth_get_username_password(c, &pass);
-    ok = user != NULL && pass != NULL && webconfig_check_user(s->wc, user, pass);
+    ok = user != NULL && pass != NULL && prom_check_user(s, user, pass);
     if (pass != NULL) {
         explicit_bzero(pass, strlen(pass));
         MHD_free(pass);
@@ -318,7 +379,7 @@ static enum MHD_Result prom_unauthorized(struct prom_server *s, struct MHD_Conne
         MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret;
 
-    s->stats.unauthorized++;
+    atomic_fetch_add_explicit(&s->unauthorized, 1, memory_order_relaxed);
     if (r == NULL)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -335,13 +396,13 @@ static enum MHD_Result prom_handle(void *cls, struct MHD_Connection *c, const ch
     gnutls_session_t session;
 
     (void)version, (void)upload_data, (void)upload_size, (void)con_cls;
-    s->stats.requests++;
+    atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return prom_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n");
     if (s->wc != NULL && s->wc->tls && s->wc->client_auth != WEBCONFIG_NO_CLIENT_CERT) {
         session = prom_session(c);
         if (session == NULL || !prom_cert_ok(s->wc, session)) {
-            s->stats.unauthorized++;
+            atomic_fetch_add_explicit(&s->unauthorized, 1, memory_order_relaxed);
             return prom_text(c, MHD_HTTP_FORBIDDEN, "client certificate refused\n");
         }
     }
@@ -460,7 +521,12 @@ uint16_t prom_port(const struct prom_server *s)
 
 void prom_get_stats(const struct prom_server *s, struct prom_stats *st)
 {
-    *st = s->stats;
+    struct prom_server *w = (struct prom_server *)s; /* atomics loads need non-const */
+
+    st->requests = atomic_load_explicit(&w->requests, memory_order_relaxed);
+    st->scrapes = atomic_load_explicit(&w->scrapes, memory_order_relaxed);
+    st->unauthorized = atomic_load_explicit(&w->unauthorized, memory_order_relaxed);
+    st->render_errors = atomic_load_explicit(&w->render_errors, memory_order_relaxed);
 }
 
 void prom_stop(struct prom_server *s)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "output/prom_http.h"
@@ -106,12 +107,19 @@ static void tp_write(const char *name, const char *text)
 }
 
 /* A bcrypt hash of pass with cost 5 (fast enough for tests), prefix "$2b$". */
+static void tp_bcrypt_cost(const char *pass, int cost, char out[CRYPT_OUTPUT_SIZE]);
+
 static void tp_bcrypt(const char *pass, char out[CRYPT_OUTPUT_SIZE])
+{
+    tp_bcrypt_cost(pass, 5, out);
+}
+
+static void tp_bcrypt_cost(const char *pass, int cost, char out[CRYPT_OUTPUT_SIZE])
 {
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
     struct crypt_data cd;
     memset(&cd, 0, sizeof(cd));
-    cr_assert_not_null(crypt_gensalt_rn("$2b$", 5, NULL, 0, setting, sizeof(setting)));
+    cr_assert_not_null(crypt_gensalt_rn("$2b$", cost, NULL, 0, setting, sizeof(setting)));
     cr_assert_not_null(crypt_rn(pass, setting, &cd, sizeof(cd)));
     snprintf(out, CRYPT_OUTPUT_SIZE, "%s", cd.output);
 }
@@ -492,6 +500,52 @@ Test(webconfig, tls_require_any, .init = tp_certs, .fini = tp_rmdir)
              tp_dir, tp_dir, tp_dir);
     tp_curl(r, args, url);
     cr_assert_eq(r->code, 200, "any certificate: curl exit %d", r->exit);
+    prom_stop(s);
+    metrics_free(m);
+    webconfig_free(wc);
+    free(r);
+}
+
+static double tp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Good credentials pass bcrypt once; later scrapes hit the digest cache. A
+ * wrong password is never cached. */
+Test(webconfig, basic_auth_cache, .init = tp_mkdir, .fini = tp_rmdir, .timeout = 60)
+{
+    char h[CRYPT_OUTPUT_SIZE], yaml[1024], url[128];
+    tp_bcrypt_cost("pw", 12, h);
+    snprintf(yaml, sizeof(yaml), "basic_auth_users:\n  prometheus: '%s'\n", h);
+    struct webconfig *wc = tp_webconfig(yaml);
+    struct metrics *m = tp_registry();
+    struct prom_server *s = tp_serve(m, wc);
+    struct tp_result *r = malloc(sizeof(*r));
+    tp_url(url, sizeof(url), "http", s, "/metrics");
+
+    double t0 = tp_now();
+    tp_curl(r, "-u prometheus:pw", url);
+    double first = tp_now() - t0;
+    cr_assert_eq(r->code, 200);
+    t0 = tp_now();
+    for (int i = 0; i < 10; i++) {
+        tp_curl(r, "-u prometheus:pw", url);
+        cr_assert_eq(r->code, 200);
+    }
+    double cached = (tp_now() - t0) / 10;
+    t0 = tp_now();
+    tp_curl(r, "-u prometheus:pW", url);
+    double wrong = tp_now() - t0;
+    cr_assert_eq(r->code, 401);
+    cr_log_info("bcrypt cost 12: first %.0f ms, cached %.1f ms, wrong %.0f ms", first * 1e3,
+                cached * 1e3, wrong * 1e3);
+    fprintf(stderr, "prom: bcrypt cost 12: first %.0f ms, cached %.1f ms, wrong %.0f ms\n",
+            first * 1e3, cached * 1e3, wrong * 1e3);
+    cr_assert_lt(cached, first / 2);
+    cr_assert_gt(wrong, cached);
     prom_stop(s);
     metrics_free(m);
     webconfig_free(wc);
