@@ -37,7 +37,7 @@
  *   directions became encrypted, an SSLv2 ServerHello was seen, or gaps made
  *   both directions unreadable.
  *
- * Memory: sizeof(struct tls_parser) (about 3.5 KiB) in the caller's storage.
+ * Memory: sizeof(struct tls_parser) (about 2.1 KiB) in the caller's storage.
  * Heap use is bounded and happens only when a handshake message arrives in
  * pieces (buffer grown as bytes arrive, never from a claimed length, at most
  * TLS_MAX_HS_MSG per direction) and to keep certificate DER (one block per

@@ -43,11 +43,11 @@ enum tls_cipher_flag {
 /* One registry row. All strings are static. */
 struct tls_cipher {
     uint16_t id;
-    const char *name; /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
-    const char *kx;   /* "RSA", "DHE", "ECDHE", "DH", "ECDH", "PSK", "any", ... */
-    const char *auth; /* "RSA", "ECDSA", "DSS", "anon", "PSK", "any", ... */
-    const char *enc;  /* "AES-GCM", "AES-CBC", "CHACHA20-POLY1305", "3DES", "RC4", ... */
-    const char *mac;  /* "AEAD", "SHA1", "SHA256", "SHA384", "MD5", "NULL", ... */
+    const char *name;  /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
+    const char *kx;    /* "RSA", "DHE", "ECDHE", "DH", "ECDH", "PSK", "any", ... */
+    const char *auth;  /* "RSA", "ECDSA", "DSS", "anon", "PSK", "any", ... */
+    const char *enc;   /* "AES-GCM", "AES-CBC", "CHACHA20-POLY1305", "3DES", "RC4", ... */
+    const char *mac;   /* "AEAD", "SHA1", "SHA256", "SHA384", "MD5", "NULL", ... */
     uint16_t enc_bits; /* key bits of the bulk cipher (3DES: 168) */
     uint8_t flags;     /* enum tls_cipher_flag bits */
     uint8_t strength;  /* enum tls_cipher_strength */
