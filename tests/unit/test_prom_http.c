@@ -551,3 +551,28 @@ Test(webconfig, basic_auth_cache, .init = tp_mkdir, .fini = tp_rmdir, .timeout =
     webconfig_free(wc);
     free(r);
 }
+
+/* RequestClientCert asks for a certificate and accepts any, or none. */
+Test(webconfig, tls_request_client_cert, .init = tp_certs, .fini = tp_rmdir)
+{
+    struct webconfig *wc =
+        tp_webconfig("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                     "  client_auth_type: RequestClientCert\n");
+    struct metrics *m = tp_registry();
+    struct prom_server *s = tp_serve(m, wc);
+    struct tp_result *r = malloc(sizeof(*r));
+    char url[128], args[512];
+    tp_url(url, sizeof(url), "https", s, "/metrics");
+
+    snprintf(args, sizeof(args), "--cacert %s/ca.crt", tp_dir);
+    tp_curl(r, args, url);
+    cr_assert_eq(r->code, 200, "no certificate: curl exit %d", r->exit);
+    snprintf(args, sizeof(args), "--cacert %s/ca.crt --cert %s/rogue.crt --key %s/rogue.key",
+             tp_dir, tp_dir, tp_dir);
+    tp_curl(r, args, url);
+    cr_assert_eq(r->code, 200, "any certificate: curl exit %d", r->exit);
+    prom_stop(s);
+    metrics_free(m);
+    webconfig_free(wc);
+    free(r);
+}
