@@ -42,7 +42,8 @@ basic_auth_users:
   prometheus: '$hash'
 EOF
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(/usr/bin/python3 -c \
+    'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cmd=${1//\{port\}/$port}
 cmd=${cmd//\{web_config\}/$tmp/web.yml}
 $cmd > "$tmp/target.log" 2>&1 &
@@ -70,7 +71,8 @@ expect() {
 }
 
 expect "right certificate and password" 200 "${good[@]}" -u prometheus:s3cret &&
-    { grep -q '^vtls_build_info{' "$tmp/body" || { echo "FAIL: no vtls_build_info"; fails=$((fails + 1)); }; }
+    { grep -q '^vtls_build_info{' "$tmp/body" ||
+        { echo "FAIL: no vtls_build_info"; fails=$((fails + 1)); }; }
 expect "wrong password" 401 "${good[@]}" -u prometheus:wrong &&
     { grep -qi '^WWW-Authenticate: Basic realm=' "$tmp/headers" ||
         { echo "FAIL: no WWW-Authenticate"; fails=$((fails + 1)); }; }
