@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dissectors/fingerprint.h"
 #include "dissectors/mysql.h"
 #include "dissectors/ndpi.h"
 #include "dissectors/tls.h"
 #include "dissectors/tls_ciphers.h"
+#include "sensor/certcache.h"
 #include "sensor/intern.h"
 
 /* First bytes of a direction kept until a dissector can be chosen. */
@@ -48,9 +50,22 @@ struct app_summary {
     uint16_t tls_version, tls_client_max, tls_cipher;
     uint32_t tls_duration_us;
     const char *sni, *alpn, *alpn_offered;
+    const char *ja3, *ja3s, *ja4;
     const char *mysql_version, *mysql_user, *mysql_plugin;
     const char *ndpi_proto, *ndpi_risks;
     const char *client_name, *server_name;
+    struct cc_entry *leaf;   /* server's certificate (TLS <= 1.2), shared */
+    const char *chain_error; /* OpenSSL's reason when the chain did not verify */
+    rules_bool chain_valid;  /* absent without --ca-bundle or certificate */
+    rules_bool sni_match;    /* absent without SNI or certificate */
+    bool cert_observable;    /* the server's Certificate was in plaintext */
+};
+
+/* Certificates first seen in this flow, waiting for their certificate event. */
+struct app_new_certs {
+    struct cc_entry *e[2 * TLS_MAX_CERTS];
+    uint8_t depth[2 * TLS_MAX_CERTS];
+    unsigned n;
 };
 
 struct app_flow {
@@ -64,6 +79,8 @@ struct app_engine {
     struct flow_table *ft;
     struct istr_table *strings;
     struct dpi_engine *dpi;
+    struct cc_cache *certs;
+    struct x509_verifier *verifier; /* NULL without --ca-bundle */
     uint64_t now_us;
     struct app_stats st;
 };
@@ -100,8 +117,18 @@ struct app_engine *app_engine_new(const struct app_config *cfg, struct flow_tabl
     e->cfg = *cfg;
     e->ft = ft;
     e->strings = istr_table_new();
-    if (e->strings == NULL)
+    e->certs = cc_new(0);
+    if (e->strings == NULL || e->certs == NULL)
         goto nomem;
+    if (cfg->ca_bundle != NULL) {
+        char why[200];
+        e->verifier = x509_verifier_new(cfg->ca_bundle, why, sizeof(why));
+        if (e->verifier == NULL) {
+            snprintf(err, 256, "--ca-bundle %s: %s", cfg->ca_bundle, why);
+            app_engine_free(e);
+            return NULL;
+        }
+    }
     if (cfg->ndpi) {
         e->dpi = dpi_engine_new();
         if (e->dpi == NULL) {
@@ -123,6 +150,8 @@ void app_engine_free(struct app_engine *e)
     if (e == NULL)
         return;
     dpi_engine_free(e->dpi);
+    x509_verifier_free(e->verifier);
+    cc_free(e->certs);
     istr_table_free(e->strings);
     free(e);
 }
@@ -198,9 +227,12 @@ void app_release(struct app_engine *e, struct flow *f)
     app_free_live(e, a);
     const char **strs[] = {&a->s.sni,           &a->s.alpn,       &a->s.alpn_offered,
                            &a->s.mysql_version, &a->s.mysql_user, &a->s.mysql_plugin,
-                           &a->s.ndpi_proto,    &a->s.ndpi_risks};
+                           &a->s.ndpi_proto,    &a->s.ndpi_risks, &a->s.ja3,
+                           &a->s.ja3s,          &a->s.ja4};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         istr_put(e->strings, *strs[i]);
+    istr_put(e->strings, a->s.chain_error);
+    cc_put(e->certs, a->s.leaf);
     if (!a->uncharged)
         flow_mem_release(e->ft, sizeof(*a));
     free(a);
@@ -231,9 +263,83 @@ static const char *app_join(char *buf, size_t len, const char (*names)[TLS_ALPN_
     return buf;
 }
 
-static void app_sum_tls(struct app_engine *e, struct app_flow *a, const struct tls_facts *tf)
+static void app_sum_fingerprints(struct app_engine *e, struct app_summary *s,
+                                 const struct tls_facts *tf)
+{
+    char str[FP_JA3_STR_MAX], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
+
+    if (fp_ja3(&tf->ch, str, sizeof(str), md5) >= FP_OK)
+        s->ja3 = istr_cstr(e->strings, md5);
+    if (fp_ja3s(&tf->sh, str, sizeof(str), md5) >= FP_OK)
+        s->ja3s = istr_cstr(e->strings, md5);
+    if (fp_ja4(&tf->ch, ja4) >= FP_OK)
+        s->ja4 = istr_cstr(e->strings, ja4);
+}
+
+/* Look up (parse on first sight) every certificate of direction dir;
+ * those not seen before are kept in nc for their certificate events. */
+static struct cc_entry *app_certs_dir(struct app_engine *e, const struct tls_parser *tp, int dir,
+                                      struct app_new_certs *nc)
+{
+    struct cc_entry *leaf = NULL;
+    size_t n = tls_cert_count(tp, dir);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const uint8_t *der = tls_cert_der(tp, dir, i, &len);
+        bool is_new;
+        struct cc_entry *ce = der ? cc_get(e->certs, der, len, &is_new) : NULL;
+        if (ce == NULL)
+            continue;
+        if (is_new && nc->n < sizeof(nc->e) / sizeof(nc->e[0])) {
+            nc->depth[nc->n] = (uint8_t)i;
+            nc->e[nc->n++] = cc_ref(ce);
+        }
+        if (i == 0 && dir == TLS_DIR_SERVER)
+            leaf = ce;
+        else
+            cc_put(e->certs, ce);
+    }
+    return leaf;
+}
+
+/* Validate the server's chain as sent at packet time, and its name against SNI. */
+static void app_check_chain(struct app_engine *e, struct app_summary *s,
+                            const struct tls_parser *tp)
+{
+    const uint8_t *der[TLS_MAX_CERTS];
+    size_t len[TLS_MAX_CERTS], n = tls_cert_count(tp, TLS_DIR_SERVER);
+    for (size_t i = 0; i < n && i < TLS_MAX_CERTS; i++)
+        der[i] = tls_cert_der(tp, TLS_DIR_SERVER, i, &len[i]);
+    if (s->sni != NULL) {
+        int m = x509_check_name(der[0], len[0], s->sni);
+        if (m >= 0)
+            s->sni_match = RULES_BOOL(m == 1);
+    }
+    if (e->verifier == NULL)
+        return;
+    struct x509_chain_result res;
+    if (x509_verify_chain(e->verifier, der, len, n < TLS_MAX_CERTS ? n : TLS_MAX_CERTS,
+                          (int64_t)(e->now_us / 1000000u), &res) != 0)
+        return;
+    s->chain_valid = RULES_BOOL(res.valid);
+    if (!res.valid)
+        s->chain_error = istr_cstr(e->strings, res.reason);
+}
+
+static void app_sum_certs(struct app_engine *e, struct app_summary *s, const struct tls_parser *tp,
+                          struct app_new_certs *nc)
+{
+    s->leaf = app_certs_dir(e, tp, TLS_DIR_SERVER, nc);
+    cc_put(e->certs, app_certs_dir(e, tp, TLS_DIR_CLIENT, nc));
+    s->cert_observable = s->leaf != NULL;
+    if (s->leaf != NULL)
+        app_check_chain(e, s, tp);
+}
+
+static void app_sum_tls(struct app_engine *e, struct app_flow *a, struct app_new_certs *nc)
 {
     struct app_summary *s = &a->s;
+    const struct tls_facts *tf = tls_facts(a->live->tls);
     char buf[TLS_MAX_ALPN * (TLS_ALPN_LEN + 1) + 1];
 
     s->tls_seen = true;
@@ -252,6 +358,8 @@ static void app_sum_tls(struct app_engine *e, struct app_flow *a, const struct t
     if (tf->ch.has_alpn)
         s->alpn_offered =
             istr_cstr(e->strings, app_join(buf, sizeof(buf), tf->ch.alpn, tf->ch.alpn_n));
+    app_sum_fingerprints(e, s, tf);
+    app_sum_certs(e, s, a->live->tls, nc);
     if (a->live->tls_start_us != 0 && tf->sh.seen && e->now_us >= a->live->tls_start_us)
         s->tls_duration_us = (uint32_t)(e->now_us - a->live->tls_start_us);
 }
@@ -337,8 +445,11 @@ static void app_classify(struct app_engine *e, const struct flow *f, struct app_
         .client_port = f->key.port[cs],
         .server_port = f->key.port[ss],
         .hint = app_hint(s),
-        .tls_names = {s->sni, NULL},
+        .tls_names = {s->sni},
     };
+    unsigned k = s->sni != NULL;
+    for (unsigned i = 0; s->leaf != NULL && i < s->leaf->info.nsans && k < 7; i++)
+        in.tls_names[k++] = s->leaf->sans[i];
     struct cls_result r;
     cls_classify(e->cfg.inventory, &in, &r);
     s->client = (uint8_t)r.client, s->server = (uint8_t)r.server;
@@ -347,10 +458,13 @@ static void app_classify(struct app_engine *e, const struct flow *f, struct app_
 }
 
 /* Reach the verdict: summarise the parsers, free them, classify, report. */
+static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new_certs *nc);
+
 static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a)
 {
     struct app_live *lv = a->live;
     struct app_summary *s = &a->s;
+    struct app_new_certs nc = {.n = 0};
 
     if (s->verdict)
         return;
@@ -359,13 +473,15 @@ static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a
         if (lv->mysql != NULL)
             app_sum_mysql(e, s, mysql_facts(lv->mysql));
         if (lv->tls != NULL)
-            app_sum_tls(e, a, tls_facts(lv->tls));
+            app_sum_tls(e, a, &nc);
         if (lv->dpi != NULL)
             app_sum_dpi(e, s, lv);
         app_free_live(e, a);
     }
     app_refine_tls(s, f->key.port[flow_server_side(f)]);
     app_classify(e, f, s);
+    if (s->leaf != NULL)
+        cc_presented_by(s->leaf, s->server);
     e->st.flows[s->proto]++;
     e->st.enc[s->enc]++;
     if (e->cfg.on_verdict != NULL) {
@@ -373,6 +489,7 @@ static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a
         app_fill_event(e, f, &ev);
         e->cfg.on_verdict(e->cfg.ctx, f, &ev);
     }
+    app_cert_events(e, f, &nc);
 }
 
 void app_on_end(struct app_engine *e, struct flow *f)
@@ -667,6 +784,7 @@ static void app_event_tls(struct rules_event *ev, const struct app_summary *s)
     }
     ev->tls.sni = s->sni;
     ev->tls.alpn = s->alpn;
+    ev->tls.ja3 = s->ja3, ev->tls.ja3s = s->ja3s, ev->tls.ja4 = s->ja4;
     if (s->tls_cipher != 0)
         ev->tls.resumed = RULES_BOOL(s->tls_resumed != TLS_RESUME_NONE);
     if (s->tls_client_cert != TLS_CC_UNKNOWN)
@@ -690,6 +808,57 @@ static void app_event_mysql(struct rules_event *ev, const struct app_summary *s)
     ev->mysql.cleartext_password = RULES_BOOL(s->mysql_cleartext);
 }
 
+/* A SHA-1 or MD5 signature hash, by OpenSSL's algorithm name. */
+static bool app_weak_sig(const char *alg)
+{
+    return strcasestr(alg, "sha1") != NULL || strcasestr(alg, "md5") != NULL ||
+           strcasestr(alg, "md2") != NULL;
+}
+
+static void app_event_cert(struct rules_event *ev, const struct cc_entry *ce, int64_t now)
+{
+    const struct x509_info *x = &ce->info;
+    ev->cert.observable = RULES_TRUE;
+    ev->cert.sha256 = x->sha256;
+    if (x->status != X509_OK)
+        return;
+    ev->cert.subject = x->subject, ev->cert.issuer = x->issuer;
+    ev->cert.subject_cn = x->cn[0] ? x->cn : NULL;
+    ev->cert.issuer_cn = ce->issuer_cn[0] ? ce->issuer_cn : NULL;
+    ev->cert.san = (struct rules_strlist){.v = ce->sans, .n = x->nsans};
+    ev->cert.not_before = RULES_NUM(x->not_before);
+    ev->cert.not_after = RULES_NUM(x->not_after);
+    int64_t left = x->not_after - now;
+    ev->cert.days_left = RULES_NUM(left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
+    ev->cert.validity_days = RULES_NUM((x->not_after - x->not_before) / 86400);
+    ev->cert.expired = RULES_BOOL(x->not_after < now);
+    ev->cert.not_yet_valid = RULES_BOOL(x->not_before > now);
+    ev->cert.key_type = x->key_type;
+    if (x->key_bits > 0)
+        ev->cert.key_bits = RULES_NUM(x->key_bits);
+    ev->cert.sig_alg = x->sig_alg;
+    ev->cert.sig_hash_weak = RULES_BOOL(app_weak_sig(x->sig_alg));
+    ev->cert.self_signed = RULES_BOOL(x->self_signed);
+    ev->cert.is_ca = RULES_BOOL(x->is_ca);
+    ev->cert.shared_by_components = RULES_NUM(cc_components(ce));
+}
+
+static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new_certs *nc)
+{
+    for (unsigned i = 0; i < nc->n; i++) {
+        struct rules_event ev;
+        if (e->cfg.on_certificate != NULL) {
+            app_fill_event(e, f, &ev);
+            memset(&ev.cert, 0, sizeof(ev.cert));
+            ev.kind = RULES_EVENT_CERTIFICATE;
+            app_event_cert(&ev, nc->e[i], (int64_t)(e->now_us / 1000000u));
+            ev.cert.depth = RULES_NUM(nc->depth[i]);
+            e->cfg.on_certificate(e->cfg.ctx, f, &ev);
+        }
+        cc_put(e->certs, nc->e[i]);
+    }
+}
+
 void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_event *ev)
 {
     static const struct app_summary none;
@@ -703,4 +872,13 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
     app_event_tls(ev, s);
     app_event_mysql(ev, s);
     ev->ndpi.protocol = s->ndpi_proto;
+    if (s->leaf != NULL) {
+        app_event_cert(ev, s->leaf, (int64_t)(e->now_us / 1000000u));
+        ev->cert.depth = RULES_NUM(0);
+        ev->cert.chain_valid = s->chain_valid;
+        ev->cert.chain_error = s->chain_error;
+        ev->cert.sni_match = s->sni_match;
+    } else if (s->tls_version == 0x0304) {
+        ev->cert.observable = RULES_FALSE;
+    }
 }

@@ -59,6 +59,9 @@ struct app_config {
     const char *ca_bundle;                 /* PEM file for chain validation, or NULL */
     bool ndpi;                             /* ask nDPI about unrecognised flows */
     app_verdict_fn on_verdict;
+    /* Once per certificate not seen before (chain of a TLS <= 1.2 handshake),
+     * after the flow's verdict; ev->kind is RULES_EVENT_CERTIFICATE. May be NULL. */
+    app_verdict_fn on_certificate;
     void *ctx;
 };
 

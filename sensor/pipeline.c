@@ -33,6 +33,13 @@ static void pl_on_verdict(void *ctx, struct flow *f, const struct rules_event *e
         vd_flow(pl->cfg.verdicts, f, ev, pl->now_us, app_tls_duration_us(f));
 }
 
+static void pl_on_certificate(void *ctx, struct flow *f, const struct rules_event *ev)
+{
+    struct pipeline *pl = ctx;
+    if (pl->cfg.verdicts != NULL)
+        vd_certificate(pl->cfg.verdicts, f, ev, pl->now_us);
+}
+
 static void pl_write_flow(struct pipeline *pl, struct flow *f, enum flow_end why)
 {
     struct rules_event ev;
@@ -76,6 +83,7 @@ struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err)
                             .ca_bundle = cfg->ca_bundle,
                             .ndpi = cfg->ndpi,
                             .on_verdict = pl_on_verdict,
+                            .on_certificate = pl_on_certificate,
                             .ctx = pl};
     pl->app = app_engine_new(&ac, pl->ft, err);
     if (pl->app == NULL) {
