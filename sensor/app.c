@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "dissectors/fingerprint.h"
+#include "dissectors/grpc.h"
+#include "dissectors/http2.h"
 #include "dissectors/mysql.h"
 #include "dissectors/ndpi.h"
 #include "dissectors/tls.h"
@@ -20,6 +22,7 @@ enum app_stage {
     APP_ST_DETECT, /* no dissector chosen yet */
     APP_ST_TLS,
     APP_ST_MYSQL,
+    APP_ST_H2,
     APP_ST_OPAQUE, /* nothing to parse: wait for the end */
     APP_ST_DONE,   /* verdict reached */
 };
@@ -33,6 +36,7 @@ struct app_live {
     uint64_t tls_start_us;
     struct tls_parser *tls;
     struct mysql_parser *mysql;
+    struct h2_parser *h2;
     struct dpi_flow *dpi;
     size_t charged; /* bytes charged to the flow table */
 };
@@ -51,6 +55,8 @@ struct app_summary {
     uint32_t tls_duration_us;
     const char *sni, *alpn, *alpn_offered;
     const char *ja3, *ja3s, *ja4;
+    const char *grpc_path, *grpc_service, *grpc_method, *authority, *user_agent;
+    uint8_t grpc_server, grpc_client; /* enum cls_component from the service table */
     const char *mysql_version, *mysql_user, *mysql_plugin;
     const char *ndpi_proto, *ndpi_risks;
     const char *client_name, *server_name;
@@ -213,6 +219,10 @@ static void app_free_live(struct app_engine *e, struct app_flow *a)
         free(lv->tls);
     }
     free(lv->mysql);
+    if (lv->h2 != NULL) {
+        h2_free(lv->h2);
+        free(lv->h2);
+    }
     dpi_flow_free(lv->dpi);
     flow_mem_release(e->ft, lv->charged);
     free(lv);
@@ -225,10 +235,11 @@ void app_release(struct app_engine *e, struct flow *f)
     if (a == NULL)
         return;
     app_free_live(e, a);
-    const char **strs[] = {&a->s.sni,           &a->s.alpn,       &a->s.alpn_offered,
-                           &a->s.mysql_version, &a->s.mysql_user, &a->s.mysql_plugin,
-                           &a->s.ndpi_proto,    &a->s.ndpi_risks, &a->s.ja3,
-                           &a->s.ja3s,          &a->s.ja4};
+    const char **strs[] = {
+        &a->s.sni,          &a->s.alpn,         &a->s.alpn_offered, &a->s.mysql_version,
+        &a->s.mysql_user,   &a->s.mysql_plugin, &a->s.ndpi_proto,   &a->s.ndpi_risks,
+        &a->s.ja3,          &a->s.ja3s,         &a->s.ja4,          &a->s.grpc_path,
+        &a->s.grpc_service, &a->s.grpc_method,  &a->s.authority,    &a->s.user_agent};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         istr_put(e->strings, *strs[i]);
     istr_put(e->strings, a->s.chain_error);
@@ -377,6 +388,50 @@ static void app_sum_mysql(struct app_engine *e, struct app_summary *s, const str
         istr_cstr(e->strings, mf->switch_plugin[0] ? mf->switch_plugin : mf->client_plugin);
 }
 
+static enum cls_component app_component(const char *name)
+{
+    enum cls_component c = name ? cls_component_from_name(name) : CLS__COUNT;
+    return c == CLS__COUNT ? CLS_UNKNOWN : c;
+}
+
+/* The first request's gRPC service decides app and components. */
+static void app_sum_grpc(struct app_engine *e, struct app_summary *s, const char *path)
+{
+    struct grpc_path gp;
+    if (grpc_split_path(path, strlen(path), &gp) != 0)
+        return;
+    s->grpc_service = istr_get(e->strings, gp.service, gp.service_len);
+    s->grpc_method = istr_get(e->strings, gp.method, gp.method_len);
+    const struct grpc_service *svc = grpc_service_lookup(gp.service, gp.service_len);
+    if (svc == NULL)
+        return;
+    s->grpc_server = (uint8_t)app_component(svc->server);
+    s->grpc_client = (uint8_t)app_component(svc->callers[0]);
+    if (svc->callers[1] != NULL)
+        s->grpc_client = CLS_UNKNOWN; /* several typical callers: the inventory must say */
+    if (strcmp(svc->app, "etcd") == 0)
+        s->proto = APP_ETCD;
+}
+
+static void app_sum_h2(struct app_engine *e, struct app_summary *s, const struct h2_parser *hp)
+{
+    const struct h2_facts *hf = h2_facts(hp);
+    if (!hf->recognised)
+        return;
+    s->proto = APP_HTTP2;
+    s->enc = APP_ENC_PLAINTEXT;
+    s->authority = istr_cstr(e->strings, hf->authority);
+    s->user_agent = istr_cstr(e->strings, hf->user_agent);
+    bool grpc_ct = grpc_content_type(hf->content_type, strlen(hf->content_type)) != GRPC_CT_NONE;
+    if (hf->npaths > 0) {
+        s->grpc_path = istr_cstr(e->strings, hf->paths[0]);
+        if (grpc_ct || hf->content_type[0] == '\0')
+            app_sum_grpc(e, s, hf->paths[0]);
+    }
+    if (s->proto == APP_HTTP2 && (grpc_ct || s->grpc_service != NULL))
+        s->proto = APP_GRPC;
+}
+
 static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_live *lv)
 {
     struct dpi_result r;
@@ -424,6 +479,8 @@ static enum cls_app_hint app_hint(const struct app_summary *s)
         if (s->mysql_version == NULL)
             return CLS_HINT_NONE;
         return strstr(s->mysql_version, "-Vitess") != NULL ? CLS_HINT_MYSQL_VITESS : CLS_HINT_MYSQL;
+    case APP_GRPC:
+        return s->grpc_server != CLS_UNKNOWN ? CLS_HINT_GRPC : CLS_HINT_NONE;
     case APP_ETCD:
         return CLS_HINT_ETCD_CLIENT;
     case APP_ETCD_PEER:
@@ -445,6 +502,8 @@ static void app_classify(struct app_engine *e, const struct flow *f, struct app_
         .client_port = f->key.port[cs],
         .server_port = f->key.port[ss],
         .hint = app_hint(s),
+        .grpc_server = (enum cls_component)s->grpc_server,
+        .grpc_client = (enum cls_component)s->grpc_client,
         .tls_names = {s->sni},
     };
     unsigned k = s->sni != NULL;
@@ -474,6 +533,8 @@ static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a
             app_sum_mysql(e, s, mysql_facts(lv->mysql));
         if (lv->tls != NULL)
             app_sum_tls(e, a, &nc);
+        if (lv->h2 != NULL)
+            app_sum_h2(e, s, lv->h2);
         if (lv->dpi != NULL)
             app_sum_dpi(e, s, lv);
         app_free_live(e, a);
@@ -543,6 +604,32 @@ static bool app_start_mysql(struct app_engine *e, struct flow *f, struct app_flo
     return true;
 }
 
+static bool app_start_h2(struct app_engine *e, struct flow *f, struct app_flow *a)
+{
+    struct app_live *lv = a->live;
+    lv->h2 = app_alloc(e, f, lv, sizeof(*lv->h2));
+    if (lv->h2 == NULL)
+        return false;
+    h2_init(lv->h2);
+    lv->stage = APP_ST_H2;
+    return true;
+}
+
+/* Feed HTTP/2. The verdict comes with the first request's path (or when the
+ * client's header decoder cannot follow a mid-stream connection). */
+static bool app_feed_h2(struct app_engine *e, struct app_live *lv, int dir, const uint8_t *p,
+                        size_t n)
+{
+    enum dissect_status st = h2_feed(lv->h2, dir, p, n);
+    if (st == DISSECT_ERROR) {
+        e->st.parser_errors[APP_P_HTTP2]++;
+        return true;
+    }
+    const struct h2_facts *hf = h2_facts(lv->h2);
+    return st == DISSECT_DONE ||
+           (hf->recognised && (hf->npaths > 0 || hf->decoder_broken[TLS_DIR_CLIENT]));
+}
+
 /* Feed TLS; returns true when the verdict is ready. */
 static bool app_feed_tls(struct app_engine *e, struct app_live *lv, int dir, const uint8_t *p,
                          size_t n)
@@ -584,15 +671,20 @@ static bool app_feed_mysql(struct app_engine *e, struct flow *f, struct app_flow
 static enum app_stage app_choose(const struct flow *f, int dir, const uint8_t *p, size_t n,
                                  bool *need_more)
 {
-    *need_more = false;
+    bool mid = f->flags & FLOW_F_MIDSTREAM;
     int tls = tls_probe(p, n);
+    enum h2_probe_result h2 = h2_probe(dir, p, n);
+
+    *need_more = false;
     if (tls == 1)
         return APP_ST_TLS;
-    if (f->flags & FLOW_F_MIDSTREAM) {
+    if (h2 == H2_PROBE_PREFACE || (mid && h2 == H2_PROBE_FRAMES))
+        return APP_ST_H2;
+    if (mid) {
         enum mysql_probe_result m = mysql_probe(dir, p, n, NULL);
         if (m == MYSQL_PROBE_YES)
             return APP_ST_MYSQL;
-        *need_more = tls == -1 || m == MYSQL_PROBE_MORE;
+        *need_more = tls == -1 || m == MYSQL_PROBE_MORE || h2 == H2_PROBE_MORE;
         return APP_ST_OPAQUE;
     }
     /* MySQL: the server speaks first, a protocol-10 greeting or an ERR packet. */
@@ -603,7 +695,7 @@ static enum app_stage app_choose(const struct flow *f, int dir, const uint8_t *p
         }
         return p[3] == 0 && (p[4] == 0x0a || p[4] == 0xff) ? APP_ST_MYSQL : APP_ST_OPAQUE;
     }
-    *need_more = tls == -1;
+    *need_more = tls == -1 || h2 == H2_PROBE_MORE;
     return APP_ST_OPAQUE;
 }
 
@@ -616,6 +708,8 @@ static bool app_feed(struct app_engine *e, struct flow *f, struct app_flow *a, i
         return app_feed_tls(e, a->live, dir, p, n);
     case APP_ST_MYSQL:
         return app_feed_mysql(e, f, a, dir, p, n);
+    case APP_ST_H2:
+        return app_feed_h2(e, a->live, dir, p, n);
     default:
         return false;
     }
@@ -625,6 +719,8 @@ static bool app_begin(struct app_engine *e, struct flow *f, struct app_flow *a, 
 {
     if (st == APP_ST_TLS)
         return app_start_tls(e, f, a);
+    if (st == APP_ST_H2)
+        return app_start_h2(e, f, a);
     if (f->flags & FLOW_F_MIDSTREAM) {
         /* MySQL commands or results without the login: plaintext, nothing to parse. */
         a->s.proto = APP_MYSQL;
@@ -697,6 +793,9 @@ enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uin
         break;
     case APP_ST_MYSQL:
         done = mysql_gap(lv->mysql, (int)dir, n) != DISSECT_MORE;
+        break;
+    case APP_ST_H2:
+        done = h2_gap(lv->h2, (int)dir, n) != DISSECT_MORE;
         break;
     default:
         /* Bytes lost before the protocol was known: nothing to parse reliably. */
@@ -872,6 +971,9 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
     app_event_tls(ev, s);
     app_event_mysql(ev, s);
     ev->ndpi.protocol = s->ndpi_proto;
+    ev->grpc.path = s->grpc_path;
+    ev->grpc.service = s->grpc_service;
+    ev->grpc.method = s->grpc_method;
     if (s->leaf != NULL) {
         app_event_cert(ev, s->leaf, (int64_t)(e->now_us / 1000000u));
         ev->cert.depth = RULES_NUM(0);
