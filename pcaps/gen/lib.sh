@@ -43,6 +43,15 @@ for tool in ip ethtool tcpdump openssl ss; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
 done
 
+# forget PID: drop a reaped PID from the cleanup list (it may be reused later).
+forget() {
+    local keep=() p
+    for p in "${LIB_PIDS[@]}"; do
+        [ "$p" = "$1" ] || keep+=("$p")
+    done
+    LIB_PIDS=("${keep[@]}")
+}
+
 # stop_pid PID: SIGTERM, wait up to 2 s, then SIGKILL; always reaps it.
 stop_pid() {
     local pid=$1 i
@@ -53,6 +62,7 @@ stop_pid() {
     done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    forget "$pid"
 }
 
 lib_cleanup() {
@@ -63,8 +73,9 @@ lib_cleanup() {
         kill -INT "$CAP_PID" 2>/dev/null
         wait "$CAP_PID" 2>/dev/null
     fi
-    for ((i = ${#LIB_PIDS[@]} - 1; i >= 0; i--)); do
-        stop_pid "${LIB_PIDS[$i]}"
+    local pids=("${LIB_PIDS[@]}")
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        stop_pid "${pids[$i]}"
     done
     for ns in "${LIB_NETNS[@]}"; do
         ip netns del "$ns" 2>/dev/null
@@ -190,6 +201,7 @@ wait_exit() {
     for i in $(seq $(($2 * 10))); do
         kill -0 "$pid" 2>/dev/null || {
             wait "$pid" 2>/dev/null || true
+            forget "$pid"
             return 0
         }
         sleep 0.1
@@ -238,7 +250,7 @@ cap_start() {
     CAP_PID=$!
     local i
     for i in $(seq 100); do
-        grep -q 'listening on' "$WORK/tcpdump.log" && return 0
+        grep -qs 'listening on' "$WORK/tcpdump.log" && return 0
         kill -0 "$CAP_PID" 2>/dev/null || die "tcpdump failed: $(cat "$WORK/tcpdump.log")"
         sleep 0.05
     done

@@ -37,10 +37,10 @@ issue() {
 # ECDHE-RSA-AES128-GCM session (unless the options say otherwise) with certificate
 # CERT, soft verification; expected flow from CERT_EXP plus EXTRA (array).
 one12() {
-    local name=$1 cert=$2 desc=$3 rules=$4
+    local name=$1 certname=$2 desc=$3 rules=$4
     shift 4
     cap_start c c0 tcp port $PORT
-    tls_session "$name" 10.99.0.2:$PORT -cert "$WORK/$cert.pem" -key "$WORK/$cert.key" \
+    tls_session "$name" 10.99.0.2:$PORT -cert "$WORK/$certname.pem" -key "$WORK/$certname.key" \
         -tls1_2 "$@"
     cap_stop "$name"
     expect_begin "$name" "$desc"
