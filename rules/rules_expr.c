@@ -180,7 +180,11 @@ static void next(struct px *px)
         t->kind = T_RP;
     else if (*p == ',')
         t->kind = T_COMMA;
-    else if (strchr("=!<>", *p))
+    else if (*p == '\0') {
+        px_syntax(px, t->off, "NUL byte in condition");
+        t->kind = T_END;
+        return;
+    } else if (strchr("=!<>", *p))
         lex_op(px, p, end);
     else if (*p == '"' || *p == '\'')
         lex_string(px, p, end);
@@ -371,6 +375,11 @@ static bool convert_tok(struct px *px, const struct rules_field *f, enum rules_o
 static bool set_add_list(struct px *px, const struct rules_field *f, const struct rules_list_def *l,
                          size_t at, struct rules_val **vals, size_t *n, size_t *cap)
 {
+    if (l->n > RULES_MAX_VALUES - px->cc->values) {
+        px_err(px, at, "lists used in conditions add up to more than %d values", RULES_MAX_VALUES);
+        return false;
+    }
+    px->cc->values += l->n;
     for (size_t i = 0; i < l->n; i++) {
         if (*n == *cap) {
             size_t nc = *cap ? *cap * 2 : 8;
@@ -546,6 +555,10 @@ static void check_macro(struct rules_cc *cc, struct rules_macro_def *m);
 static struct rules_node *inline_macro(struct px *px, const struct tok *wt,
                                        struct rules_macro_def *m)
 {
+    if (++px->cc->expansions > RULES_MAX_EXPANSIONS) {
+        px_err(px, wt->off, "macros expand to more than %d references", RULES_MAX_EXPANSIONS);
+        return NULL;
+    }
     if (m->state == 0)
         check_macro(px->cc, m);
     if (m->state == 1) {
@@ -744,6 +757,8 @@ struct rules_node *rules_expr_compile(struct rules_cc *cc, const struct rules_sr
                                       unsigned kinds)
 {
     struct px px = {.cc = cc, .src = src, .kinds = kinds};
+    if (!src->text)
+        return NULL;
     return parse_full(&px);
 }
 
@@ -751,6 +766,10 @@ static void check_macro(struct rules_cc *cc, struct rules_macro_def *m)
 {
     if (cc->nstack >= sizeof(cc->stack) / sizeof(cc->stack[0])) {
         rules_cc_error(cc, &m->loc, "macro '%s': macros nested too deeply", m->name);
+        m->state = 3;
+        return;
+    }
+    if (!m->src.text) {
         m->state = 3;
         return;
     }

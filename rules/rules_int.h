@@ -219,7 +219,15 @@ struct rules_cc {
     /* macro compile stack, for cycle messages */
     const char *stack[32];
     size_t nstack;
+    size_t expansions; /* macro references inlined so far */
+    size_t values;     /* list items converted into conditions so far */
 };
+
+/* Bounds against rule files that expand exponentially (a macro using
+ * another twice, at every level; a list naming another list twice). */
+#define RULES_MAX_EXPANSIONS 100000
+#define RULES_MAX_LIST_ITEMS 100000
+#define RULES_MAX_VALUES     1000000
 
 void rules_cc_error(struct rules_cc *cc, const struct rules_loc *loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

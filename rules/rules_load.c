@@ -715,8 +715,10 @@ static void merge_exceptions(struct loader *L, struct item *old, const struct it
             &L->scratch, ((o->nrows + d->nrows) * o->nfields + 1) * sizeof(*cells));
         if (!cells)
             continue;
-        memcpy(cells, o->cells, o->nrows * o->nfields * sizeof(*cells));
-        memcpy(cells + o->nrows * o->nfields, d->cells, d->nrows * d->nfields * sizeof(*cells));
+        if (o->nrows)
+            memcpy(cells, o->cells, o->nrows * o->nfields * sizeof(*cells));
+        if (d->nrows)
+            memcpy(cells + o->nrows * o->nfields, d->cells, d->nrows * d->nfields * sizeof(*cells));
         o->cells = cells;
         o->nrows += d->nrows;
     }
@@ -725,10 +727,10 @@ static void merge_exceptions(struct loader *L, struct item *old, const struct it
 static char **concat(struct loader *L, char **a, size_t na, char **b, size_t nb)
 {
     char **r = rules_arena_alloc(&L->scratch, (na + nb + 1) * sizeof(*r));
-    if (r) {
+    if (r && na)
         memcpy(r, a, na * sizeof(*r));
+    if (r && nb)
         memcpy(r + na, b, nb * sizeof(*r));
-    }
     return r;
 }
 
@@ -804,11 +806,18 @@ static void catalog_add_new(struct loader *L, struct item *it)
              it->name);
         return;
     }
+    if (it->kind == ITEM_RULE && it->has == K_ENABLED) {
+        lerr(L, &it->loc,
+             "rule '%s' is not defined before (enabled: alone changes an existing rule)", it->name);
+        return;
+    }
     for (size_t i = 0; i < NITEM_KEYS; i++) {
         if (missing & item_keys[i].bit)
             lerr(L, &it->loc, "%s '%s' has no %s", kind_names[it->kind], it->name,
                  item_keys[i].name);
     }
+    if (missing)
+        return;
     if (!grow(&L->scratch, (void **)&L->items[it->kind], &L->cap[it->kind], L->nitems[it->kind],
               sizeof(struct item *)))
         return;
@@ -1035,6 +1044,11 @@ static bool compile_lists(struct loader *L, struct rules_cc *cc)
             const struct rules_list_def *sub =
                 rules_cc_list(cc, it->items[j], strlen(it->items[j]));
             size_t add = sub ? sub->n : 1;
+            if (add > RULES_MAX_LIST_ITEMS - d->n) {
+                rules_cc_error(cc, &d->loc, "list '%s' expands to more than %d items", d->name,
+                               RULES_MAX_LIST_ITEMS);
+                break;
+            }
             for (size_t k = 0; k < add; k++) {
                 if (!grow(&L->scratch, (void **)&d->items, &cap, d->n, sizeof(char *)))
                     return false;
@@ -1085,6 +1099,8 @@ static bool compile_rule(struct rules_cc *cc, const struct item *it, struct rule
         r->tags[i] = rules_arena_strndup(a, it->tags[i], strlen(it->tags[i]));
     r->ntags = it->ntags;
 
+    if (!it->cond.text || !it->output)
+        return false; /* allocation failed while reading */
     r->cond = rules_expr_compile(cc, &it->cond, kinds);
     ok = r->cond != NULL;
     r->exc = rules_exc_compile(cc, it->exc, it->nexc, kinds, &ok);

@@ -707,3 +707,49 @@ Test(rules_eval, callback_can_stop)
     cr_assert_eq(rules_rule_index(rules_set_rule(s, 1)), 1);
     rules_set_release(s);
 }
+
+Test(rules_errors, exponential_macros_and_lists_are_bounded)
+{
+    char yaml[8192];
+    size_t at = 0;
+    struct rules_errors e = {0};
+
+    /* m<i> uses m<i-1> twice: 2^24 references if inlined naively */
+    at +=
+        (size_t)snprintf(yaml + at, sizeof(yaml) - at, "- macro: m0\n  condition: flow.app = x\n");
+    for (int i = 1; i <= 24; i++)
+        at += (size_t)snprintf(yaml + at, sizeof(yaml) - at,
+                               "- macro: m%d\n  condition: m%d or m%d\n", i, i - 1, i - 1);
+    /* l<i> names l<i-1> four times: 4^12 items */
+    at += (size_t)snprintf(yaml + at, sizeof(yaml) - at, "- list: l0\n  items: [a]\n");
+    for (int i = 1; i <= 12; i++)
+        at += (size_t)snprintf(yaml + at, sizeof(yaml) - at,
+                               "- list: l%d\n  items: [l%d, l%d, l%d, l%d]\n", i, i - 1, i - 1,
+                               i - 1, i - 1);
+    snprintf(yaml + at, sizeof(yaml) - at,
+             "- rule: r\n  condition: m24 and flow.app in l12\n  output: o\n  severity: low\n");
+    struct rules_set *s = trl_load(yaml, &e);
+    cr_assert_null(s);
+    bool macro_limit = false, list_limit = false;
+    for (size_t i = 0; i < e.count; i++) {
+        macro_limit |= strstr(e.msg[i], "macros expand to more than 100000 references") != NULL;
+        list_limit |= strstr(e.msg[i], "list 'l9' expands to more than 100000 items") != NULL;
+    }
+    cr_assert(macro_limit);
+    cr_assert(list_limit);
+    rules_errors_free(&e);
+}
+
+Test(rules_errors, overrides_without_the_base_file)
+{
+    /* found by fuzz_rules: a site file loaded without the policy it changes */
+    const char *paths[] = {VTLS_SOURCE_DIR "/tests/unit/data/rules/policy-local.yaml"};
+    struct rules_errors e = {0};
+    cr_assert_null(rules_load(paths, 1, &e));
+    cr_assert_eq(e.count, 4);
+    cr_assert(strstr(e.msg[0], "policy-local.yaml:4:10: override of macro 'cert_expiry_warning', "
+                               "which is not defined before"));
+    cr_assert(strstr(e.msg[3], "policy-local.yaml:25:9: rule 'tls-cipher-cbc' is not defined "
+                               "before (enabled: alone changes an existing rule)"));
+    rules_errors_free(&e);
+}
