@@ -41,8 +41,13 @@ tunnel_end() {
         case $KIND in gretap | erspan2 | erspan3 | geneve | vlan | qinq) mode=tap ;; esac
         ip -n "$(nsname "$ns")" tuntap add dev "$dev" mode "$mode" || die "tuntap $dev"
         ip -n "$(nsname "$ns")" link set "$dev" mtu 1400
+        local extra=()
+        case $KIND in
+            gre) extra=(--gre-csum --gre-key 42) ;;
+            gretap) extra=(--gre-key 42) ;;
+        esac
         bg "$ns" "utun-$ns" "$PY" -u "$GEN_DIR/utun.py" "$KIND" --dev "$dev" \
-            --local "$local_ip" --remote "$remote_ip" --underlay "$under"
+            --local "$local_ip" --remote "$remote_ip" --underlay "$under" "${extra[@]}"
         local i
         for i in $(seq 50); do
             grep -qs ready "$WORK/utun-$ns.log" && break
@@ -76,8 +81,8 @@ esac
 case $KIND in
     vxlan) what="VXLAN VNI 42 (UDP 4789, kernel vxlan device)" ;;
     geneve) what="Geneve VNI 42 (UDP 6081) carrying Ethernet" ;;
-    gre) what="GRE (no key/seq) carrying IPv4" ;;
-    gretap) what="GRE carrying Ethernet (0x6558)" ;;
+    gre) what="GRE with checksum and key 42 carrying IPv4" ;;
+    gretap) what="GRE with key 42 carrying Ethernet (0x6558)" ;;
     erspan2) what="GRE with sequence numbers, ERSPAN type II (0x88be) session 42" ;;
     erspan3) what="GRE with sequence numbers, ERSPAN type III (0x22eb) session 42" ;;
     ipip) what="IPv4 in IPv4" ;;

@@ -8,6 +8,7 @@ addressed, and moves every packet between that device and the underlay:
 
   gre      TUN  <-> GRE (proto 0x0800 / 0x86dd) in IPv4, raw socket proto 47
   gretap   TAP  <-> GRE (proto 0x6558, transparent Ethernet) in IPv4
+           (GRE checksum and key optional: --gre-csum, --gre-key N)
   erspan2  TAP  <-> GRE with sequence number, ERSPAN type II (0x88be) in IPv4
   erspan3  TAP  <-> GRE with sequence number, ERSPAN type III (0x22eb) in IPv4
   ipip     TUN  <-> IPv4 in IPv4 (raw socket proto 4)
@@ -53,6 +54,16 @@ def open_tun(name, l2):
     return fd
 
 
+def inet_checksum(data):
+    """RFC 1071 Internet checksum."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
 def inner_ethertype(pkt):
     return ETH_IP6 if pkt and pkt[0] >> 4 == 6 else ETH_IP4
 
@@ -83,11 +94,24 @@ class Endpoint:
             self.sock.bind((args.local, 0))
 
     # ------------------------------------------------------------ device -> wire
-    def gre_header(self, proto, seq):
-        if not seq:
-            return struct.pack("!HH", 0, proto)
-        self.seq += 1
-        return struct.pack("!HHI", GRE_S, proto, self.seq)
+    def gre_header(self, proto, seq, payload):
+        """GRE header: checksum (--gre-csum), key (--gre-key), sequence (seq) as set."""
+        flags = 0
+        opt = b""
+        if self.args.gre_csum:
+            flags |= GRE_C
+        if self.args.gre_key is not None:
+            flags |= GRE_K
+            opt += struct.pack("!I", self.args.gre_key)
+        if seq:
+            flags |= GRE_S
+            self.seq += 1
+            opt += struct.pack("!I", self.seq)
+        if not flags & GRE_C:
+            return struct.pack("!HH", flags, proto) + opt
+        hdr = struct.pack("!HHHH", flags, proto, 0, 0) + opt
+        csum = inet_checksum(hdr + payload)
+        return struct.pack("!HHHH", flags, proto, csum, 0) + opt
 
     def erspan_header(self):
         a = self.args
@@ -104,12 +128,13 @@ class Endpoint:
     def encap(self, pkt):
         m = self.mode
         if m == "gre" or m == "ip6gre":
-            return self.gre_header(inner_ethertype(pkt), False) + pkt
+            return self.gre_header(inner_ethertype(pkt), False, pkt) + pkt
         if m == "gretap":
-            return self.gre_header(ETH_TEB, False) + pkt
+            return self.gre_header(ETH_TEB, False, pkt) + pkt
         if m in ("erspan2", "erspan3"):
             proto = ERSPAN2 if m == "erspan2" else ERSPAN3
-            return self.gre_header(proto, True) + self.erspan_header() + pkt
+            body = self.erspan_header() + pkt
+            return self.gre_header(proto, True, body) + body
         if m == "geneve":
             return struct.pack("!BBHI", 0, 0, ETH_TEB, (self.args.vni & 0xFFFFFF) << 8) + pkt
         if m == "vlan":
@@ -214,6 +239,8 @@ def main():
     ap.add_argument("--vni", type=int, default=42)
     ap.add_argument("--vlan", type=int, default=100)
     ap.add_argument("--svlan", type=int, default=200)
+    ap.add_argument("--gre-key", type=int, help="GRE key (sets the K bit)")
+    ap.add_argument("--gre-csum", action="store_true", help="GRE checksum (C bit)")
     ap.add_argument("--session", type=int, default=42, help="ERSPAN session id")
     ap.add_argument("--index", type=int, default=1, help="ERSPAN II port index")
     ap.add_argument("--hwid", type=int, default=1, help="ERSPAN III hardware id")
