@@ -119,8 +119,8 @@ scenario() {
 # TLS_ARGS (tls.* and cert.* items, or nothing for h2c) apply to each flow; with TLS=1
 # each flow gets its SNI, and with CERT=1 also the facts of its server's certificate.
 flows_expect() {
-    local app=grpc rules_app=plaintext-app-to-vtgate rules_gate=plaintext-vtgate-to-vttablet
-    local rules_ctld=plaintext-vtctld-to-vttablet rules_admin=plaintext-client-to-vtctld
+    local app=grpc rules_app=plaintext-app-to-vtgate-grpc rules_gate=plaintext-vtgate-to-vttablet
+    local rules_ctld=plaintext-vtctld-to-vttablet rules_admin=plaintext-to-vtctld
     if [ $# -gt 0 ]; then
         app=tls rules_app="" rules_gate="" rules_ctld="" rules_admin=""
     fi
@@ -210,15 +210,17 @@ expect_begin grpc-midstream-plain "One long-lived vtgate -> vttablet h2c connect
 calling $P_QUERY every 100 ms; the capture starts 1 s after the connection (no SYN, no \
 preface, no SETTINGS; the :path is an HPACK dynamic-table reference, so a decoder \
 started here cannot name it) and ends with the client's close (FIN)"
+# Without the handshake, the path or an inventory nothing names the client, so no
+# default path rule applies (the server is a vttablet by its port only).
 expect_flow client=10.99.20.1 server=10.99.30.1 server_port=$TABLET_PORT app=grpc \
-    encrypted=false midstream=true client_component=vtgate server_component=vttablet \
-    grpc.paths= rules=plaintext-vtgate-to-vttablet
+    encrypted=false midstream=true client_component=unknown server_component=vttablet \
+    grpc.paths= rules=
 expect_end_apps
 
 midstream grpc-midstream-tls tls
 expect_begin grpc-midstream-tls "The grpc-midstream-plain connection over TLS 1.3: \
 only TLS application-data records are captured (no handshake)"
 expect_flow client=10.99.20.1 server=10.99.30.1 server_port=$TABLET_PORT app=tls \
-    midstream=true client_component=vtgate server_component=vttablet \
+    midstream=true client_component=unknown server_component=vttablet \
     tls.version=null tls.client_cert=not-observable cert.observable=false rules=
 expect_end_apps

@@ -71,7 +71,7 @@ in clear (plugin mysql_clear_password); the server then switches it to \
 mysql_native_password and the login succeeds"
 expect_flow "${FLOW[@]}" encrypted=false mysql.server_ssl=false mysql.client_ssl=false \
     mysql.user=$MARIA_USER mysql.auth_plugin=mysql_clear_password mysql.downgrade=false \
-    rules=plaintext-vttablet-to-mysqld,mysql-cleartext-password
+    rules=plaintext-vttablet-to-mysqld,mysql-cleartext-password-without-tls
 expect_end_apps
 
 # --- TLS server -----------------------------------------------------------------------
@@ -132,7 +132,7 @@ expect_flow client=10.99.0.1 server=10.99.0.2 server_port=$VT_PORT app=mysql \
     encrypted=false server_component=vtgate "mysql.server_version=$VT_VERSION" \
     mysql.server_ssl=false mysql.client_ssl=false mysql.user=$MARIA_USER \
     mysql.auth_plugin=mysql_native_password mysql.downgrade=false \
-    rules=plaintext-app-to-vtgate
+    rules=plaintext-app-to-vtgate-mysql
 expect_end_apps
 
 # --- the server asks for the password in clear (PAM) ----------------------------------
@@ -158,5 +158,5 @@ password in clear (vt_pam_pw)"
 expect_flow "${FLOW[@]}" encrypted=false mysql.server_ssl=false mysql.client_ssl=false \
     mysql.user=vt_pam mysql.auth_plugin=mysql_native_password \
     mysql.auth_switch=mysql_clear_password mysql.downgrade=false \
-    rules=plaintext-vttablet-to-mysqld,mysql-cleartext-password
+    rules=plaintext-vttablet-to-mysqld,mysql-cleartext-password-without-tls
 expect_end_apps
