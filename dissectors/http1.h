@@ -33,7 +33,7 @@
  * the cap is accepted when method, space and target start are there (its
  * version is then unknown: version_minor -1).
  *
- * Memory: sizeof(struct http1_parser) (about 3.3 KiB), no heap.
+ * Memory: sizeof(struct http1_parser) (about 3.1 KiB), no heap.
  * Limitation: only the first request and response of a connection are
  * read; a client stream captured mid-stream (not starting at a request
  * line) fails with HTTP1_E_NOT_HTTP.

@@ -58,7 +58,7 @@
  * before recognition (H2_E_GAP). An inflater that cannot be created (memory
  * cap) breaks that direction's decoder (decoder_error NGHTTP2_ERR_NOMEM).
  *
- * Memory: sizeof(struct h2_parser) (about 1.3 KiB) in the caller's storage,
+ * Memory: sizeof(struct h2_parser) (about 1.2 KiB) in the caller's storage,
  * plus the two inflaters, created on the first header block of each
  * direction and allocated through an accounting allocator capped at
  * H2_MEM_CAP bytes per parser (typically 3-6 KiB each: the dynamic table

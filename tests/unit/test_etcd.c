@@ -279,6 +279,10 @@ Test(etcd, etcdctl_grpc_is_client)
     cr_assert(!f->decoder_broken[C] && !f->decoder_broken[S]);
     cr_assert_eq(etcd_classify_h2(f, &ev), ETCD_CLIENT);
     cr_assert_eq(ev, ETCD_EV_GRPC);
+    size_t peak;
+    h2_mem(&h, &peak);
+    cr_log_info("etcdctl flow: h2 parser %zu bytes + inflater heap peak %zu bytes",
+                sizeof(struct h2_parser), peak);
     run_etcdctl(&h1, 1);
     cr_assert(memcmp(&h.facts, &h1.facts, sizeof(h.facts)) == 0);
     h2_free(&h);

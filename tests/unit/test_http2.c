@@ -712,3 +712,63 @@ Test(http2, probe)
     cr_assert_eq(h2_probe(S, (const uint8_t *)"HTTP/1.1 200 OK\r\n", 17), H2_PROBE_NO);
     tr_free(t);
 }
+
+/* Every frame type, PUSH_PROMISE with padding (decoded by the server-side
+ * inflater to keep its table in step), and an unknown type (ignored once
+ * HTTP/2 is recognised, RFC 9113 5.5). */
+Test(http2, all_frame_types)
+{
+    struct tr *t = tr_new();
+    struct h2_parser p;
+    static const nghttp2_nv pushed[] = {
+        NV(":method", "GET"),
+        NV(":scheme", "http"),
+        NV(":path", "/style.css"),
+        NV(":authority", "vtadmin:14201"),
+    };
+    uint8_t blk[512], pl[600];
+    grpc_connection(t, 1);
+    frame(t, C, H2_PRIORITY, 0, 3, "\x00\x00\x00\x01\x10", 5);
+    frame(t, C, H2_RST_STREAM, 0, 3, "\x00\x00\x00\x08", 4);
+    frame(t, C, H2_PING, 0, 0, "pingpong", 8);
+    frame(t, S, H2_PING, H2_FLAG_ACK, 0, "pingpong", 8);
+    frame(t, S, H2_WINDOW_UPDATE, 0, 1, "\x00\x00\x10\x00", 4);
+    /* PUSH_PROMISE: Pad Length 2, Promised Stream ID 2, block, padding */
+    size_t n = encode(t, S, pushed, 4, blk, sizeof(blk));
+    pl[0] = 2;
+    memcpy(pl + 1, "\x00\x00\x00\x02", 4);
+    memcpy(pl + 5, blk, n);
+    memset(pl + 5 + n, 0, 2);
+    frame(t, S, H2_PUSH_PROMISE, H2_FLAG_END_HEADERS | H2_FLAG_PADDED, 1, pl, 5 + n + 2);
+    frame(t, S, 0x0a, 0, 0, "altsvc", 6); /* ALTSVC: unknown here, skipped */
+    grpc_response(t, 3);
+    frame(t, S, H2_GOAWAY, 0, 0, "\x00\x00\x00\x03\x00\x00\x00\x00", 8);
+    cr_assert_eq(run(&p, t, SIZE_MAX), DISSECT_MORE);
+    const struct h2_facts *f = h2_facts(&p);
+    cr_assert(!f->lost[C] && !f->lost[S]);
+    cr_assert(!f->decoder_broken[S], "%d", f->decoder_error[S]);
+    cr_assert(f->goaway[S]);
+    cr_assert_eq(f->header_blocks[S], 5); /* 2 + push promise + 2 */
+    cr_assert_eq(f->frames[C], 8);
+    cr_assert_eq(f->frames[S], 13);
+    for (size_t k = 1; k < 10; k++) {
+        struct h2_parser q;
+        run(&q, t, k);
+        cr_assert(memcmp(&p.facts, &q.facts, sizeof(p.facts)) == 0, "chunk %zu", k);
+        h2_free(&q);
+    }
+    h2_free(&p);
+    tr_free(t);
+}
+
+Test(http2, settings_on_a_stream_is_malformed)
+{
+    struct tr *t = tr_new();
+    struct h2_parser p;
+    grpc_connection(t, 1);
+    frame(t, C, H2_SETTINGS, 0, 1, NULL, 0); /* SETTINGS on a stream */
+    run(&p, t, SIZE_MAX);
+    cr_assert(h2_facts(&p)->malformed[C]);
+    h2_free(&p);
+    tr_free(t);
+}
