@@ -371,108 +371,129 @@ static bool convert_tok(struct px *px, const struct rules_field *f, enum rules_o
     return true;
 }
 
-/* Append the items of list l to the value array, converting each. */
-static bool set_add_list(struct px *px, const struct rules_field *f, const struct rules_list_def *l,
-                         size_t at, struct rules_val **vals, size_t *n, size_t *cap)
+/* Values of an `in` set while it is parsed (compile time only). */
+struct valbuf {
+    struct rules_val *v;
+    size_t n, cap;
+};
+
+/* Room for one more value, or NULL when out of memory. */
+static struct rules_val *valbuf_slot(struct valbuf *vb)
+{
+    if (vb->n == vb->cap) {
+        size_t nc = vb->cap ? vb->cap * 2 : 8;
+        struct rules_val *nv = realloc(vb->v, nc * sizeof(*nv));
+        if (!nv)
+            return NULL;
+        vb->v = nv;
+        vb->cap = nc;
+    }
+    return &vb->v[vb->n];
+}
+
+/* Append the items of list l (referenced at offset at), converting each. */
+static void set_add_list(struct px *px, const struct rules_field *f, const struct rules_list_def *l,
+                         size_t at, struct valbuf *vb)
 {
     if (l->n > RULES_MAX_VALUES - px->cc->values) {
         px_err(px, at, "lists used in conditions add up to more than %d values", RULES_MAX_VALUES);
-        return false;
+        return;
     }
     px->cc->values += l->n;
     for (size_t i = 0; i < l->n; i++) {
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 8;
-            struct rules_val *nv = realloc(*vals, nc * sizeof(*nv));
-            if (!nv)
-                return false;
-            *vals = nv;
-            *cap = nc;
+        struct rules_val *slot = valbuf_slot(vb);
+        if (!slot) {
+            px_syntax(px, at, "out of memory");
+            return;
         }
         const char *why = rules_value_convert(px->cc->arena, f, RULES_OP_IN, l->items[i],
-                                              strlen(l->items[i]), &(*vals)[*n]);
+                                              strlen(l->items[i]), slot);
         if (why) {
             char msg[300];
             snprintf(msg, sizeof(msg), "item '%.100s' %s (field %s)", l->items[i], why, f->name);
             px_err(px, at, "list '%s': %s", l->name, msg);
             continue;
         }
-        (*n)++;
+        vb->n++;
     }
-    return true;
+}
+
+/* One value of a parenthesised set: a literal, or the name of a list. */
+static void set_add_item(struct px *px, const struct rules_field *f, struct valbuf *vb)
+{
+    const struct rules_list_def *l =
+        px->t.kind == T_WORD ? rules_cc_list(px->cc, px->src->text + px->t.off, px->t.len) : NULL;
+
+    if (!f)
+        return;
+    if (l) {
+        set_add_list(px, f, l, px->t.off, vb);
+        return;
+    }
+    struct rules_val *slot = valbuf_slot(vb);
+    if (!slot)
+        px_syntax(px, px->t.off, "out of memory");
+    else if (convert_tok(px, f, RULES_OP_IN, &px->t, slot))
+        vb->n++;
+}
+
+/* "( v1, v2, ... )" with the current token on '('. */
+static void parse_set_items(struct px *px, const struct rules_field *f, struct valbuf *vb)
+{
+    char b[80];
+
+    next(px);
+    while (!px->aborted) {
+        if (px->t.kind != T_WORD && px->t.kind != T_STR) {
+            px_syntax(px, px->t.off, "expected a value in the list, got '%s'",
+                      tok_show(px, &px->t, b, sizeof(b)));
+            return;
+        }
+        set_add_item(px, f, vb);
+        next(px);
+        if (px->t.kind == T_RP)
+            break;
+        if (px->t.kind != T_COMMA) {
+            px_syntax(px, px->t.off, "expected ',' or ')' in the list, got '%s'",
+                      tok_show(px, &px->t, b, sizeof(b)));
+            return;
+        }
+        next(px);
+    }
+    if (!px->aborted)
+        next(px);
 }
 
 /* ---- comparisons ---- */
 
+/* The operand of `in`: a list name or a parenthesised set. */
 static struct rules_node *parse_in(struct px *px, struct rules_node *n, const struct rules_field *f)
 {
-    struct rules_val *vals = NULL;
-    size_t nv = 0, cap = 0;
-    struct rules_list_def *l;
+    struct valbuf vb = {0};
+    char b[80];
 
     if (px->t.kind == T_WORD && !tok_keyword(px, &px->t)) {
-        /* FIELD in list_name */
-        l = rules_cc_list(px->cc, px->src->text + px->t.off, px->t.len);
-        if (!l) {
-            char b[80];
+        const struct rules_list_def *l =
+            rules_cc_list(px->cc, px->src->text + px->t.off, px->t.len);
+        if (!l)
             px_err(px, px->t.off, "unknown list '%s'", tok_show(px, &px->t, b, sizeof(b)));
-        } else if (f) {
-            set_add_list(px, f, l, px->t.off, &vals, &nv, &cap);
-        }
+        else if (f)
+            set_add_list(px, f, l, px->t.off, &vb);
         next(px);
     } else if (px->t.kind == T_LP) {
-        next(px);
-        while (!px->aborted) {
-            if (px->t.kind != T_WORD && px->t.kind != T_STR) {
-                char b[80];
-                px_syntax(px, px->t.off, "expected a value in the list, got '%s'",
-                          tok_show(px, &px->t, b, sizeof(b)));
-                break;
-            }
-            l = px->t.kind == T_WORD ? rules_cc_list(px->cc, px->src->text + px->t.off, px->t.len)
-                                     : NULL;
-            if (f && l) {
-                set_add_list(px, f, l, px->t.off, &vals, &nv, &cap);
-            } else if (f) {
-                if (nv == cap) {
-                    size_t nc = cap ? cap * 2 : 8;
-                    struct rules_val *v2 = realloc(vals, nc * sizeof(*v2));
-                    if (!v2) {
-                        px_syntax(px, px->t.off, "out of memory");
-                        break;
-                    }
-                    vals = v2;
-                    cap = nc;
-                }
-                if (convert_tok(px, f, RULES_OP_IN, &px->t, &vals[nv]))
-                    nv++;
-            }
-            next(px);
-            if (px->t.kind == T_RP)
-                break;
-            if (px->t.kind != T_COMMA) {
-                char b[80];
-                px_syntax(px, px->t.off, "expected ',' or ')' in the list, got '%s'",
-                          tok_show(px, &px->t, b, sizeof(b)));
-                break;
-            }
-            next(px);
-        }
-        if (!px->aborted)
-            next(px);
+        parse_set_items(px, f, &vb);
     } else {
-        char b[80];
         px_syntax(px, px->t.off, "expected '(' or a list name after 'in', got '%s'",
                   tok_show(px, &px->t, b, sizeof(b)));
     }
 
     if (n && !px->failed && !px->aborted) {
-        n->set = rules_arena_alloc(px->cc->arena, (nv ? nv : 1) * sizeof(*vals));
-        if (n->set && nv)
-            memcpy(n->set, vals, nv * sizeof(*vals));
-        n->nset = nv;
+        n->set = rules_arena_alloc(px->cc->arena, (vb.n ? vb.n : 1) * sizeof(*vb.v));
+        if (n->set && vb.n)
+            memcpy(n->set, vb.v, vb.n * sizeof(*vb.v));
+        n->nset = vb.n;
     }
-    free(vals);
+    free(vb.v);
     return n;
 }
 
