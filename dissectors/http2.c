@@ -37,31 +37,31 @@ union h2_mem_hdr {
 
 static void *mem_malloc(size_t size, void *ud)
 {
-    struct h2_parser *p = ud;
+    struct h2_mem_ctx *m = ud;
     size_t total = size + sizeof(union h2_mem_hdr);
     union h2_mem_hdr *h;
 
-    if (size > H2_MEM_CAP || p->mem + total > H2_MEM_CAP)
+    if (size > H2_MEM_CAP || m->mem + total > H2_MEM_CAP)
         return NULL;
     h = malloc(total);
     if (h == NULL)
         return NULL;
     h->size = total;
-    p->mem += total;
-    if (p->mem > p->mem_peak)
-        p->mem_peak = p->mem;
+    m->mem += total;
+    if (m->mem > m->peak)
+        m->peak = m->mem;
     return h + 1;
 }
 
 static void mem_free(void *ptr, void *ud)
 {
-    struct h2_parser *p = ud;
+    struct h2_mem_ctx *m = ud;
     union h2_mem_hdr *h;
 
     if (ptr == NULL)
         return;
     h = (union h2_mem_hdr *)ptr - 1;
-    p->mem -= h->size;
+    m->mem -= h->size;
     free(h);
 }
 
@@ -190,8 +190,16 @@ static bool ensure_inflater(struct h2_parser *p, int dir)
 
     if (d->inf != NULL)
         return true;
-    p->mem_fns = (nghttp2_mem){p, mem_malloc, mem_free, mem_calloc, mem_realloc};
-    rv = nghttp2_hd_inflate_new2(&d->inf, &p->mem_fns);
+    if (p->mem == NULL) {
+        p->mem = malloc(sizeof(*p->mem));
+        if (p->mem == NULL) {
+            break_decoder(p, dir, NGHTTP2_ERR_NOMEM);
+            return false;
+        }
+        p->mem->fns = (nghttp2_mem){p->mem, mem_malloc, mem_free, mem_calloc, mem_realloc};
+        p->mem->mem = p->mem->peak = sizeof(*p->mem);
+    }
+    rv = nghttp2_hd_inflate_new2(&d->inf, &p->mem->fns);
     if (rv != 0) {
         d->inf = NULL;
         break_decoder(p, dir, rv);
@@ -671,6 +679,11 @@ void h2_free(struct h2_parser *p)
             nghttp2_hd_inflate_del(p->d[i].inf);
         p->d[i].inf = NULL;
     }
+    if (p->mem != NULL) {
+        p->mem_peak = p->mem->peak;
+        free(p->mem);
+        p->mem = NULL;
+    }
 }
 
 enum dissect_status h2_feed(struct h2_parser *p, int dir, const uint8_t *buf, size_t n)
@@ -760,8 +773,8 @@ const struct h2_facts *h2_facts(const struct h2_parser *p)
 size_t h2_mem(const struct h2_parser *p, size_t *peak)
 {
     if (peak != NULL)
-        *peak = p->mem_peak;
-    return p->mem;
+        *peak = p->mem != NULL ? p->mem->peak : p->mem_peak;
+    return p->mem != NULL ? p->mem->mem : 0;
 }
 
 enum h2_probe_result h2_probe(int dir, const uint8_t *buf, size_t n)

@@ -772,3 +772,26 @@ Test(http2, settings_on_a_stream_is_malformed)
     h2_free(&p);
     tr_free(t);
 }
+
+/* The parser may be moved (e.g. a flow table growing) between feeds. */
+Test(http2, parser_can_move)
+{
+    struct tr *t = tr_new();
+    struct h2_parser *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+    cr_assert(a != NULL && b != NULL);
+    grpc_connection(t, 2);
+    h2_init(a);
+    int half = t->nseg / 2;
+    for (int i = 0; i < half; i++)
+        h2_feed(a, t->seg[i].dir, t->b + t->seg[i].off, t->seg[i].len);
+    memcpy(b, a, sizeof(*a));
+    memset(a, 0xa5, sizeof(*a));
+    free(a);
+    for (int i = half; i < t->nseg; i++)
+        h2_feed(b, t->seg[i].dir, t->b + t->seg[i].off, t->seg[i].len);
+    cr_assert_eq(h2_facts(b)->npaths, 2);
+    cr_assert(!h2_facts(b)->decoder_broken[C] && !h2_facts(b)->decoder_broken[S]);
+    h2_free(b);
+    free(b);
+    tr_free(t);
+}
