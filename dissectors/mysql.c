@@ -366,6 +366,8 @@ static void parse_reply(struct mysql_facts *f, const uint8_t *pl, size_t len)
         break;
     case 0x01:
         f->reply = MYSQL_REPLY_MORE_DATA;
+        if (len > 1)
+            f->more_data = pl[1];
         break;
     default:
         f->reply = MYSQL_REPLY_OTHER;
@@ -430,6 +432,14 @@ static void on_packet(struct mysql_parser *p, const uint8_t *pl, size_t len, boo
     }
     p->hdr_len = 0;
     p->pkt_len = p->pkt_have = 0;
+}
+
+static bool looks_like_tls(const uint8_t *b, size_t n);
+
+/* The server's first bytes are not a greeting header: TLS or not MySQL. */
+static void fail_header(struct mysql_parser *p, const uint8_t *hdr)
+{
+    fail(p, looks_like_tls(hdr, 4) ? MYSQL_E_TLS : MYSQL_E_NOT_MYSQL);
 }
 
 /* A greeting is short and has sequence id 0: judge its header at once so
@@ -501,7 +511,7 @@ enum dissect_status mysql_feed(struct mysql_parser *p, int dir, const uint8_t *b
         if (p->hdr_len == 0 && 4 <= n) {
             size_t len = (size_t)buf[0] | (size_t)buf[1] << 8 | (size_t)buf[2] << 16;
             if (!header_plausible(p, len, buf[3])) {
-                fail(p, MYSQL_E_NOT_MYSQL);
+                fail_header(p, buf);
                 break;
             }
             /* The whole packet is in buf: parse it in place. */
@@ -518,7 +528,7 @@ enum dissect_status mysql_feed(struct mysql_parser *p, int dir, const uint8_t *b
         buf += used;
         n -= used;
         if (p->hdr_len == 4 && !header_plausible(p, p->pkt_len, p->hdr[3])) {
-            fail(p, MYSQL_E_NOT_MYSQL);
+            fail_header(p, p->hdr);
             break;
         }
         if (complete) {
@@ -563,6 +573,8 @@ const char *mysql_error_name(enum mysql_error e)
         return "bad-greeting";
     case MYSQL_E_GAP:
         return "gap";
+    case MYSQL_E_TLS:
+        return "tls";
     }
     return "unknown";
 }

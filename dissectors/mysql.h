@@ -40,8 +40,9 @@
  * - the exchange became malformed after the greeting was recognised
  *   (facts.malformed), or a gap hit it (facts.gap[]).
  * DISSECT_ERROR: the server's first packet is not a greeting (not MySQL, or
- * the capture started mid-stream: use mysql_probe()), or a gap came before
- * the greeting was complete. mysql_error() says which.
+ * the capture started mid-stream: use mysql_probe()), the server's first
+ * bytes are a TLS record (MYSQL_E_TLS: a mid-stream TLS connection), or a
+ * gap came before the greeting was complete. mysql_error() says which.
  *
  * Memory: sizeof(struct mysql_parser) (about 2.6 KiB) in the caller's
  * storage; no heap. Packets of the connection phase are assembled in a
@@ -84,6 +85,8 @@ enum mysql_error {
     MYSQL_E_NOT_MYSQL, /* the server's first packet is not a greeting or ERR */
     MYSQL_E_GREETING,  /* a protocol-10 greeting with a malformed field */
     MYSQL_E_GAP,       /* bytes lost before the greeting was complete */
+    MYSQL_E_TLS,       /* the server's first bytes are a TLS record (mid-stream TLS):
+                        * not MySQL here, hand the flow to the TLS dissector */
 };
 
 /* The server's answer to a plaintext HandshakeResponse41. */
@@ -142,6 +145,8 @@ struct mysql_facts {
     /* Server reply to the response. */
     enum mysql_reply reply;
     char switch_plugin[MYSQL_NAME_LEN + 1]; /* AuthSwitchRequest plugin */
+    uint8_t more_data; /* AuthMoreData first byte (caching_sha2_password: 3 fast
+                        * auth done, 4 full authentication requested), 0 if none */
 
     /* Derived. */
     bool downgrade;         /* server offered SSL, client answered in plaintext */

@@ -482,6 +482,40 @@ Test(mysql, not_mysql_stays_failed)
     cr_assert_str_eq(mysql_error_name(mysql_error(&p)), "not-mysql");
 }
 
+Test(mysql, midstream_tls_from_server)
+{
+    static const uint8_t appdata[] = {0x17, 0x03, 0x03, 0x00, 0x20, 0x01, 0x02};
+    for (size_t k = 1; k <= sizeof(appdata); k++) {
+        struct mysql_parser p;
+        mysql_init(&p);
+        for (size_t off = 0; off < sizeof(appdata); off += k)
+            mysql_feed(&p, S, appdata + off, sizeof(appdata) - off < k ? sizeof(appdata) - off : k);
+        cr_assert_eq(mysql_status(&p), DISSECT_ERROR);
+        cr_assert_eq(mysql_error(&p), MYSQL_E_TLS, "chunk %zu", k);
+    }
+    cr_assert_str_eq(mysql_error_name(MYSQL_E_TLS), "tls");
+}
+
+Test(mysql, caching_sha2_full_auth)
+{
+    struct msg g = {0}, r = {0}, m = {0};
+    struct mysql_parser p;
+    build_greeting(&g, "8.0.36", CAPS_80);
+    build_response(&r, "caching_sha2_password");
+    pkt_begin(&m, 2);
+    put_u8(&m, 0x01);
+    put_u8(&m, 0x04); /* perform full authentication */
+    pkt_end(&m);
+    mysql_init(&p);
+    mysql_feed(&p, S, g.b, g.n);
+    mysql_feed(&p, C, r.b, r.n);
+    cr_assert_eq(mysql_feed(&p, S, m.b, m.n), DISSECT_DONE);
+    cr_assert_eq(mysql_facts(&p)->reply, MYSQL_REPLY_MORE_DATA);
+    cr_assert_eq(mysql_facts(&p)->more_data, 4);
+    cr_assert(!mysql_facts(&p)->cleartext);
+    cr_assert(mysql_facts(&p)->downgrade);
+}
+
 Test(mysql, gaps)
 {
     struct mysql_parser p;
