@@ -112,6 +112,6 @@ expect_begin midstream-tls "TLS 1.3 (configured TLS_AES_128_GCM_SHA256, SNI serv
 connection 10.99.0.1 -> 10.99.0.2:4433, a record each way every 100 ms; capture starts 1 s \
 after the handshake, so version, cipher, SNI and certificate are not observable"
 expect_flow client=10.99.0.1 server=10.99.0.2 server_port=$PORT midstream=true end=null \
-    tls.version=null tls.cipher=null tls.sni=null tls.alpn=null \
+    tls.version=null tls.cipher=null tls.sni=null tls.alpn=null tls.resumed=null \
     tls.client_cert=not-observable cert.observable=false rules=
 expect_end
