@@ -164,12 +164,20 @@ static void bad_frame(struct h2_parser *p, int dir)
         lose(p, dir, true);
 }
 
+/* Servers (gRPC-Go among them) send their SETTINGS before the client's
+ * preface arrives, so frames may recognise the flow first: the preface,
+ * when it comes, still proves the start was seen. */
 static void recognise(struct h2_parser *p, bool preface)
 {
+    if (preface) {
+        p->facts.recognised = true;
+        p->facts.midstream = false;
+        return;
+    }
     if (p->facts.recognised)
         return;
     p->facts.recognised = true;
-    p->facts.midstream = !preface;
+    p->facts.midstream = !p->facts.preface;
 }
 
 /* ---- HPACK ----------------------------------------------------------------- */

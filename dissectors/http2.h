@@ -22,7 +22,9 @@
  *   the maximum frame size, reserved bit clear, flags defined for the type,
  *   stream id zero or not as the type requires and odd for DATA, HEADERS
  *   and CONTINUATION, fixed lengths of PRIORITY, RST_STREAM, PING,
- *   WINDOW_UPDATE, SETTINGS and GOAWAY). facts.midstream is then set.
+ *   WINDOW_UPDATE, SETTINGS and GOAWAY). facts.midstream is then set,
+ *   and cleared again if the client preface arrives after all (servers
+ *   send their SETTINGS without waiting for the preface).
  * Before recognition any failed check fails the parser (DISSECT_ERROR,
  * H2_E_NOT_H2). After it, a malformed frame stops that direction only
  * (facts.lost[dir], facts.malformed[dir]); unknown frame types are skipped.

@@ -795,3 +795,28 @@ Test(http2, parser_can_move)
     free(b);
     tr_free(t);
 }
+
+/* gRPC-Go servers send SETTINGS before the client preface arrives: two
+ * server frames recognise the flow first, the preface then shows the start
+ * was captured. */
+Test(http2, server_settings_before_preface)
+{
+    struct tr *t = tr_new();
+    struct h2_parser p;
+    settings(t, S, 0, NULL);
+    frame(t, S, H2_WINDOW_UPDATE, 0, 0, "\x00\x00\x10\x00", 4);
+    preface(t);
+    settings(t, C, 0, NULL);
+    settings_ack(t, S);
+    settings_ack(t, C);
+    grpc_request(t, 1, "/vtgateservice.Vitess/Execute");
+    grpc_response(t, 1);
+    run(&p, t, SIZE_MAX);
+    const struct h2_facts *f = h2_facts(&p);
+    cr_assert(f->recognised && f->preface);
+    cr_assert(!f->midstream);
+    cr_assert_str_eq(f->paths[0], "/vtgateservice.Vitess/Execute");
+    cr_assert(!f->decoder_broken[C] && !f->decoder_broken[S]);
+    h2_free(&p);
+    tr_free(t);
+}
