@@ -406,12 +406,13 @@ EOF
 
 # ---------------------------------------------------------------- expected files
 
-# expect_begin NAME DESCRIPTION: start pcaps/expected/NAME.json for pcaps/NAME.pcap.
+# expect_begin NAME DESCRIPTION [FILE]: start pcaps/expected/NAME.json for pcaps/FILE
+# (default NAME.pcap).
 # expect_flow KEY=VALUE...: add one flow (see gen/expected.py for keys and defaults).
 # expect_end: write the file.
 expect_begin() {
     EXP_NAME=$1
-    EXP_ARGS=("capture=$1.pcap" "script=$SCRIPT_NAME" "description=$2")
+    EXP_ARGS=("capture=${3:-$1.pcap}" "script=$SCRIPT_NAME" "description=$2")
 }
 expect_flow() { EXP_ARGS+=(-- "$@"); }
 expect_end() {

@@ -8,6 +8,7 @@
 #                         server's kernel echoes them, so every packet has IHL 7
 #   ipv6-exthdr-tls.pcap  over IPv6; the client's packets carry a hop-by-hop and a
 #                         destination options header before TCP
+#   link-pcapng.pcapng    tls12-basic written by dumpcap in pcapng format
 . "$(dirname "$0")/lib.sh"
 
 IPV6=1 two_hosts
@@ -16,9 +17,9 @@ CA=$CERT_DIR/ca.pem
 VERIFY=(-servername "$SNI" -CAfile "$CA" -verify_return_error -verify_hostname "$SNI")
 TLS12=(-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)
 
-# expect12 NAME DESC CLIENT SERVER: the tls12-basic flow between CLIENT and SERVER.
+# expect12 NAME DESC CLIENT SERVER [FILE]: the tls12-basic flow between CLIENT and SERVER.
 expect12() {
-    expect_begin "$1" "$2"
+    expect_begin "$1" "$2" "${5:-}"
     expect_flow client="$3" server="$4" server_port=$PORT \
         "tls.version=TLS 1.2" tls.cipher=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 tls.sni=$SNI \
         tls.alpn=null cert.observable=true "cert.subject_cn=$SNI" \
@@ -95,3 +96,21 @@ tls_session link-raw 10.98.0.2:$PORT "${TLS12[@]}" -- "${VERIFY[@]}" -tls1_2
 cap_stop link-raw
 expect12 link-raw "tls12-basic captured on a TUN device: raw IPv4 packets without a link \
 header (link type 101 RAW)" 10.98.0.1 10.98.0.2
+
+# ---- pcapng, written by Wireshark's dumpcap (tcpdump writes only pcap)
+bg c dumpcap dumpcap -i c0 -n -f "tcp port $PORT" -w "$WORK/cap.pcapng"
+DUMPCAP_PID=$BG_PID
+for i in $(seq 100); do
+    grep -qs "Capturing on" "$WORK/dumpcap.log" && break
+    kill -0 "$DUMPCAP_PID" 2>/dev/null || die "dumpcap failed: $(cat "$WORK/dumpcap.log")"
+    sleep 0.05
+done
+tls_session link-pcapng 10.99.0.2:$PORT "${TLS12[@]}" -- "${VERIFY[@]}" -tls1_2
+sleep 0.5
+kill -INT "$DUMPCAP_PID"
+wait_exit "$DUMPCAP_PID" 5
+grep -q "Packets captured: 0" "$WORK/dumpcap.log" && die "dumpcap captured nothing"
+install -m 644 "$WORK/cap.pcapng" "$PCAP_DIR/link-pcapng.pcapng"
+log "wrote pcaps/link-pcapng.pcapng ($(stat -c %s "$PCAP_DIR/link-pcapng.pcapng") bytes)"
+expect12 link-pcapng "tls12-basic written by dumpcap in pcapng format (Ethernet)" \
+    10.99.0.1 10.99.0.2 link-pcapng.pcapng
