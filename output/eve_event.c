@@ -102,9 +102,9 @@ static bool ee_tls(json_t *rec, const struct rules_event *ev)
               ee_version(t, "client_max_version", ev->tls.client_max_version) &&
               ee_str(t, "cipher", ev->tls.cipher) &&
               ee_str(t, "cipher_class", ev->tls.cs.strength) && ee_str(t, "sni", ev->tls.sni) &&
-              ee_str(t, "alpn", ev->tls.alpn) && ee_str(t, "ja3", ev->tls.ja3) &&
-              ee_str(t, "ja3s", ev->tls.ja3s) && ee_str(t, "ja4", ev->tls.ja4) &&
-              ee_bool(t, "resumed", ev->tls.resumed) &&
+              ee_str(t, "alpn", ev->tls.alpn) && ee_str(t, "alpn_offered", ev->tls.alpn_offered) &&
+              ee_str(t, "ja3", ev->tls.ja3) && ee_str(t, "ja3s", ev->tls.ja3s) &&
+              ee_str(t, "ja4", ev->tls.ja4) && ee_bool(t, "resumed", ev->tls.resumed) &&
               ee_str(t, "client_cert", ev->tls.client_cert) && ee_str(t, "alert", ev->tls.alert);
     if (ok && !ev->tls.cipher && ev->tls.cipher_id.set) {
         char hex[8];
@@ -130,6 +130,7 @@ static bool ee_mysql(json_t *rec, const struct rules_event *ev)
               ee_bool(m, "server_ssl", ev->mysql.server_ssl) &&
               ee_bool(m, "client_ssl", ev->mysql.client_ssl) &&
               ee_str(m, "auth_plugin", ev->mysql.auth_plugin) &&
+              ee_str(m, "auth_switch", ev->mysql.auth_switch) &&
               ee_str(m, "user", ev->mysql.user) && ee_bool(m, "downgrade", ev->mysql.downgrade) &&
               ee_bool(m, "cleartext_password", ev->mysql.cleartext_password);
     return ee_attach(rec, "mysql", m, ok);
@@ -141,6 +142,15 @@ static bool ee_grpc(json_t *rec, const struct rules_event *ev)
     bool ok = g != NULL && ee_str(g, "path", ev->grpc.path) &&
               ee_str(g, "service", ev->grpc.service) && ee_str(g, "method", ev->grpc.method);
     return ee_attach(rec, "grpc", g, ok);
+}
+
+static bool ee_http(json_t *rec, const struct rules_event *ev)
+{
+    json_t *h = json_object();
+    bool ok = h != NULL && ee_str(h, "method", ev->http.method) &&
+              ee_str(h, "path", ev->http.path) && ee_str(h, "host", ev->http.host) &&
+              ee_str(h, "user_agent", ev->http.user_agent) && ee_num(h, "status", ev->http.status);
+    return ee_attach(rec, "http", h, ok);
 }
 
 static bool ee_geo_side(json_t *geo, const char *key, const struct rules_geo *g)
@@ -173,6 +183,6 @@ bool eve_add_event(json_t *rec, const struct rules_event *ev)
 {
     return ee_str(rec, "app_proto", ev->flow.app ? ev->flow.app : "unknown") &&
            ee_str(rec, "encryption", eve_encryption(ev)) && ee_vitess(rec, ev) &&
-           ee_grpc(rec, ev) && ee_mysql(rec, ev) && ee_tls(rec, ev) && ee_geo(rec, ev) &&
-           ee_ndpi(rec, ev);
+           ee_grpc(rec, ev) && ee_http(rec, ev) && ee_mysql(rec, ev) && ee_tls(rec, ev) &&
+           ee_geo(rec, ev) && ee_ndpi(rec, ev);
 }

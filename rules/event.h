@@ -96,11 +96,18 @@ struct rules_event {
         const char *method;  /* "Execute" */
     } grpc;
 
+    /* Plain HTTP/1.x (etcd's HTTP APIs, Vitess web ports); not rule fields yet. */
+    struct {
+        const char *method, *path, *host, *user_agent;
+        struct rules_num status;
+    } http;
+
     struct {
         const char *server_version;
-        rules_bool server_ssl; /* greeting offered CLIENT_SSL */
-        rules_bool client_ssl; /* client answered with SSLRequest */
-        const char *auth_plugin;
+        rules_bool server_ssl;   /* greeting offered CLIENT_SSL */
+        rules_bool client_ssl;   /* client answered with SSLRequest */
+        const char *auth_plugin; /* the client's plugin in its HandshakeResponse */
+        const char *auth_switch; /* plugin the server switched the client to */
         const char *user;
         rules_bool downgrade;          /* server offered TLS, client stayed in plaintext */
         rules_bool cleartext_password; /* password sent in clear (mysql_clear_password) */
@@ -117,7 +124,8 @@ struct rules_event {
             rules_bool pfs, aead;
             struct rules_num bits; /* bulk cipher key bits */
         } cs;
-        const char *sni, *alpn; /* alpn: the protocol the server selected */
+        const char *sni, *alpn;   /* alpn: the protocol the server selected */
+        const char *alpn_offered; /* the client's ALPN list, comma-separated */
         const char *ja3, *ja3s, *ja4;
         rules_bool resumed;
         const char *client_cert; /* presented, requested-none, not-requested, not-observable */

@@ -6,23 +6,30 @@
 #include <string.h>
 
 #include "dissectors/fingerprint.h"
+#include "dissectors/etcd.h"
 #include "dissectors/grpc.h"
+#include "dissectors/http1.h"
 #include "dissectors/http2.h"
 #include "dissectors/mysql.h"
 #include "dissectors/ndpi.h"
 #include "dissectors/tls.h"
 #include "dissectors/tls_ciphers.h"
+#include "dissectors/zookeeper.h"
 #include "sensor/certcache.h"
 #include "sensor/intern.h"
 
-/* First bytes of a direction kept until a dissector can be chosen. */
-#define APP_STASH 24
+/* First bytes of a direction kept until a dissector can be chosen, and the
+ * most bytes judged at once when stashed bytes are joined with new ones. */
+#define APP_STASH 64
+#define APP_PROBE 512
 
 enum app_stage {
     APP_ST_DETECT, /* no dissector chosen yet */
     APP_ST_TLS,
     APP_ST_MYSQL,
     APP_ST_H2,
+    APP_ST_HTTP1,
+    APP_ST_ZK,
     APP_ST_OPAQUE, /* nothing to parse: wait for the end */
     APP_ST_DONE,   /* verdict reached */
 };
@@ -34,9 +41,12 @@ struct app_live {
     uint8_t stash[2][APP_STASH];
     uint64_t offset[2]; /* stream bytes seen per direction, gaps included */
     uint64_t tls_start_us;
+    bool text; /* an unrecognised flow's first bytes were printable text */
     struct tls_parser *tls;
     struct mysql_parser *mysql;
     struct h2_parser *h2;
+    struct http1_parser *http1;
+    struct zk_parser *zk;
     struct dpi_flow *dpi;
     size_t charged; /* bytes charged to the flow table */
 };
@@ -57,7 +67,9 @@ struct app_summary {
     const char *ja3, *ja3s, *ja4;
     const char *grpc_path, *grpc_service, *grpc_method, *authority, *user_agent;
     uint8_t grpc_server, grpc_client; /* enum cls_component from the service table */
-    const char *mysql_version, *mysql_user, *mysql_plugin;
+    const char *http_method, *http_path;
+    uint16_t http_status;
+    const char *mysql_version, *mysql_user, *mysql_plugin, *mysql_switch;
     const char *ndpi_proto, *ndpi_risks;
     const char *client_name, *server_name;
     struct cc_entry *leaf;   /* server's certificate (TLS <= 1.2), shared */
@@ -223,6 +235,8 @@ static void app_free_live(struct app_engine *e, struct app_flow *a)
         h2_free(lv->h2);
         free(lv->h2);
     }
+    free(lv->http1);
+    free(lv->zk);
     dpi_flow_free(lv->dpi);
     flow_mem_release(e->ft, lv->charged);
     free(lv);
@@ -364,6 +378,7 @@ static void app_sum_tls(struct app_engine *e, struct app_flow *a, struct app_new
     s->alert_desc = tf->alert_desc;
     if (tf->ch.has_sni)
         s->sni = istr_cstr(e->strings, tf->ch.sni);
+    /* ALPN: the server's choice is visible up to TLS 1.2 only. */
     if (tf->sh.has_alpn)
         s->alpn = istr_cstr(e->strings, tf->sh.alpn);
     if (tf->ch.has_alpn)
@@ -384,8 +399,8 @@ static void app_sum_mysql(struct app_engine *e, struct app_summary *s, const str
     s->mysql_cleartext = mf->cleartext;
     s->mysql_version = istr_cstr(e->strings, mf->server_version);
     s->mysql_user = istr_cstr(e->strings, mf->user);
-    s->mysql_plugin =
-        istr_cstr(e->strings, mf->switch_plugin[0] ? mf->switch_plugin : mf->client_plugin);
+    s->mysql_plugin = istr_cstr(e->strings, mf->client_plugin);
+    s->mysql_switch = istr_cstr(e->strings, mf->switch_plugin);
 }
 
 static enum cls_component app_component(const char *name)
@@ -406,14 +421,28 @@ static void app_sum_grpc(struct app_engine *e, struct app_summary *s, const char
     if (svc == NULL)
         return;
     s->grpc_server = (uint8_t)app_component(svc->server);
-    s->grpc_client = (uint8_t)app_component(svc->callers[0]);
-    if (svc->callers[1] != NULL)
-        s->grpc_client = CLS_UNKNOWN; /* several typical callers: the inventory must say */
+    s->grpc_client = (uint8_t)app_component(svc->callers[0]); /* the most typical caller */
     if (strcmp(svc->app, "etcd") == 0)
         s->proto = APP_ETCD;
 }
 
-static void app_sum_h2(struct app_engine *e, struct app_summary *s, const struct h2_parser *hp)
+/* Vitess and etcd serve only gRPC over HTTP/2 on their gRPC ports: a
+ * mid-stream HTTP/2 flow whose headers cannot be decoded is gRPC there. */
+static bool app_grpc_port(uint16_t port)
+{
+    switch (cls_port_component(port)) {
+    case CLS_VTGATE:
+    case CLS_VTTABLET:
+    case CLS_VTCTLD:
+    case CLS_ETCD:
+        return port != 15000 && port != 15001 && port != 2380 && (port < 15100 || port > 15199);
+    default:
+        return false;
+    }
+}
+
+static void app_sum_h2(struct app_engine *e, struct app_summary *s, const struct h2_parser *hp,
+                       uint16_t port)
 {
     const struct h2_facts *hf = h2_facts(hp);
     if (!hf->recognised)
@@ -428,8 +457,26 @@ static void app_sum_h2(struct app_engine *e, struct app_summary *s, const struct
         if (grpc_ct || hf->content_type[0] == '\0')
             app_sum_grpc(e, s, hf->paths[0]);
     }
-    if (s->proto == APP_HTTP2 && (grpc_ct || s->grpc_service != NULL))
+    if (s->proto == APP_HTTP2 && (grpc_ct || s->grpc_service != NULL || app_grpc_port(port)))
         s->proto = APP_GRPC;
+}
+
+static void app_sum_http1(struct app_engine *e, struct app_summary *s,
+                          const struct http1_parser *hp, uint16_t port)
+{
+    const struct http1_facts *hf = http1_facts(hp);
+    if (!hf->request)
+        return;
+    enum etcd_kind k = etcd_classify_http(hf, NULL);
+    if (k == ETCD_EITHER)
+        k = port == 2380 ? ETCD_PEER : ETCD_CLIENT;
+    s->proto = k == ETCD_PEER ? APP_ETCD_PEER : k == ETCD_CLIENT ? APP_ETCD : APP_HTTP;
+    s->enc = APP_ENC_PLAINTEXT;
+    s->http_method = istr_cstr(e->strings, hf->method);
+    s->http_path = istr_cstr(e->strings, hf->path);
+    s->authority = istr_cstr(e->strings, hf->host);
+    s->user_agent = istr_cstr(e->strings, hf->user_agent);
+    s->http_status = hf->response ? hf->status : 0;
 }
 
 static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_live *lv)
@@ -454,22 +501,6 @@ static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_
         s->proto = APP_HTTP, s->enc = APP_ENC_PLAINTEXT;
     else if (strstr(r.protocol, "MySQL") != NULL)
         s->proto = APP_MYSQL, s->enc = APP_ENC_PLAINTEXT;
-}
-
-/* TLS on a well-known port of a gRPC or etcd server says which protocol it carries. */
-static void app_refine_tls(struct app_summary *s, uint16_t server_port)
-{
-    if (s->proto != APP_TLS)
-        return;
-    enum cls_component c = cls_port_component(server_port);
-    bool h2 = s->alpn_offered != NULL &&
-              (strstr(s->alpn_offered, "h2") != NULL || strstr(s->alpn_offered, "grpc") != NULL);
-    if (server_port == 2380)
-        s->proto = APP_ETCD_PEER;
-    else if (c == CLS_ETCD)
-        s->proto = APP_ETCD;
-    else if (h2 && (c == CLS_VTGATE || c == CLS_VTTABLET || c == CLS_VTCTLD))
-        s->proto = APP_GRPC;
 }
 
 static enum cls_app_hint app_hint(const struct app_summary *s)
@@ -519,6 +550,21 @@ static void app_classify(struct app_engine *e, const struct flow *f, struct app_
 /* Reach the verdict: summarise the parsers, free them, classify, report. */
 static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new_certs *nc);
 
+/* The leaf's server component; a component new for a known certificate
+ * (one key shared by several components) gets a certificate event too. */
+static void app_leaf_component(struct app_summary *s, struct app_new_certs *nc)
+{
+    if (s->leaf == NULL || !cc_presented_by(s->leaf, s->server))
+        return;
+    for (unsigned i = 0; i < nc->n; i++)
+        if (nc->e[i] == s->leaf)
+            return;
+    if (nc->n < sizeof(nc->e) / sizeof(nc->e[0])) {
+        nc->depth[nc->n] = 0;
+        nc->e[nc->n++] = cc_ref(s->leaf);
+    }
+}
+
 static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a)
 {
     struct app_live *lv = a->live;
@@ -534,15 +580,19 @@ static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a
         if (lv->tls != NULL)
             app_sum_tls(e, a, &nc);
         if (lv->h2 != NULL)
-            app_sum_h2(e, s, lv->h2);
+            app_sum_h2(e, s, lv->h2, f->key.port[flow_server_side(f)]);
+        if (lv->http1 != NULL)
+            app_sum_http1(e, s, lv->http1, f->key.port[flow_server_side(f)]);
+        if (lv->zk != NULL && zk_facts(lv->zk)->connect)
+            s->proto = APP_ZOOKEEPER, s->enc = APP_ENC_PLAINTEXT;
         if (lv->dpi != NULL)
             app_sum_dpi(e, s, lv);
+        if (s->enc == APP_ENC_UNKNOWN && lv->text)
+            s->enc = APP_ENC_PLAINTEXT;
         app_free_live(e, a);
     }
-    app_refine_tls(s, f->key.port[flow_server_side(f)]);
     app_classify(e, f, s);
-    if (s->leaf != NULL)
-        cc_presented_by(s->leaf, s->server);
+    app_leaf_component(s, &nc);
     e->st.flows[s->proto]++;
     e->st.enc[s->enc]++;
     if (e->cfg.on_verdict != NULL) {
@@ -630,6 +680,36 @@ static bool app_feed_h2(struct app_engine *e, struct app_live *lv, int dir, cons
            (hf->recognised && (hf->npaths > 0 || hf->decoder_broken[TLS_DIR_CLIENT]));
 }
 
+/* Parser state of a stage that needs only a fixed struct and a feed. */
+static bool app_start_simple(struct app_engine *e, struct flow *f, struct app_flow *a,
+                             enum app_stage st)
+{
+    struct app_live *lv = a->live;
+    if (st == APP_ST_HTTP1) {
+        lv->http1 = app_alloc(e, f, lv, sizeof(*lv->http1));
+        if (lv->http1 == NULL)
+            return false;
+        http1_init(lv->http1);
+    } else {
+        lv->zk = app_alloc(e, f, lv, sizeof(*lv->zk));
+        if (lv->zk == NULL)
+            return false;
+        zk_init(lv->zk);
+    }
+    lv->stage = st;
+    return true;
+}
+
+static bool app_feed_simple(struct app_engine *e, struct app_live *lv, int dir, const uint8_t *p,
+                            size_t n)
+{
+    bool http = lv->stage == APP_ST_HTTP1;
+    enum dissect_status st = http ? http1_feed(lv->http1, dir, p, n) : zk_feed(lv->zk, dir, p, n);
+    if (st == DISSECT_ERROR)
+        e->st.parser_errors[http ? APP_P_HTTP1 : APP_P_ZK]++;
+    return st != DISSECT_MORE;
+}
+
 /* Feed TLS; returns true when the verdict is ready. */
 static bool app_feed_tls(struct app_engine *e, struct app_live *lv, int dir, const uint8_t *p,
                          size_t n)
@@ -668,6 +748,29 @@ static bool app_feed_mysql(struct app_engine *e, struct flow *f, struct app_flow
 }
 
 /* Which dissector the first bytes of a flow call for. */
+/* An HTTP/2 server may speak first: its connection preface is a SETTINGS
+ * frame (RFC 9113 3.4) on stream 0 without ACK, a multiple of 6 bytes long. */
+static bool app_h2_server_preface(const uint8_t *p, size_t n)
+{
+    if (n < 9)
+        return false;
+    uint32_t len = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    uint32_t stream = ((uint32_t)p[5] << 24 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8]);
+    return p[3] == H2_SETTINGS && p[4] == 0 && (stream & 0x7fffffffu) == 0 && len % 6 == 0 &&
+           len <= H2_DEFAULT_MAX_FRAME;
+}
+
+/* A ZooKeeper ConnectRequest: 4-byte length of a connect frame, then
+ * protocolVersion 0 (the zookeeper dissector checks the rest). */
+static bool app_zk_connect(const uint8_t *p, size_t n)
+{
+    if (n < 8)
+        return false;
+    uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return len >= ZK_CONNECT_MIN_LEN && len <= ZK_CONNECT_MAX_LEN && p[4] == 0 && p[5] == 0 &&
+           p[6] == 0 && p[7] == 0;
+}
+
 static enum app_stage app_choose(const struct flow *f, int dir, const uint8_t *p, size_t n,
                                  bool *need_more)
 {
@@ -693,9 +796,16 @@ static enum app_stage app_choose(const struct flow *f, int dir, const uint8_t *p
             *need_more = true;
             return APP_ST_OPAQUE;
         }
+        if (app_h2_server_preface(p, n))
+            return APP_ST_H2;
         return p[3] == 0 && (p[4] == 0x0a || p[4] == 0xff) ? APP_ST_MYSQL : APP_ST_OPAQUE;
     }
-    *need_more = tls == -1 || h2 == H2_PROBE_MORE;
+    int http = http1_probe_request(p, n);
+    if (http == 1)
+        return APP_ST_HTTP1;
+    if (app_zk_connect(p, n))
+        return APP_ST_ZK;
+    *need_more = tls == -1 || h2 == H2_PROBE_MORE || http == -1 || n < 8;
     return APP_ST_OPAQUE;
 }
 
@@ -710,6 +820,9 @@ static bool app_feed(struct app_engine *e, struct flow *f, struct app_flow *a, i
         return app_feed_mysql(e, f, a, dir, p, n);
     case APP_ST_H2:
         return app_feed_h2(e, a->live, dir, p, n);
+    case APP_ST_HTTP1:
+    case APP_ST_ZK:
+        return app_feed_simple(e, a->live, dir, p, n);
     default:
         return false;
     }
@@ -721,6 +834,8 @@ static bool app_begin(struct app_engine *e, struct flow *f, struct app_flow *a, 
         return app_start_tls(e, f, a);
     if (st == APP_ST_H2)
         return app_start_h2(e, f, a);
+    if (st == APP_ST_HTTP1 || st == APP_ST_ZK)
+        return app_start_simple(e, f, a, st);
     if (f->flags & FLOW_F_MIDSTREAM) {
         /* MySQL commands or results without the login: plaintext, nothing to parse. */
         a->s.proto = APP_MYSQL;
@@ -731,27 +846,43 @@ static bool app_begin(struct app_engine *e, struct flow *f, struct app_flow *a, 
     return app_start_mysql(e, f, a);
 }
 
+/* Printable ASCII (and whitespace) in at least 15 of 16 bytes: a text protocol in the clear. */
+static bool app_is_text(const uint8_t *p, size_t n)
+{
+    size_t text = 0;
+    for (size_t i = 0; i < n; i++)
+        text += (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\r' || p[i] == '\n' || p[i] == '\t';
+    return n >= 8 && text * 16 >= n * 15;
+}
+
 /* Choose a dissector from the first bytes (kept in the stash while too few
  * to decide), then feed it everything seen so far. True at the verdict. */
 static bool app_detect(struct app_engine *e, struct flow *f, struct app_flow *a, int dir,
                        const uint8_t *p, size_t n)
 {
     struct app_live *lv = a->live;
-    uint8_t probe[APP_STASH];
+    uint8_t probe[APP_PROBE];
     size_t have = lv->stash_len[dir];
-    size_t add = n < APP_STASH - have ? n : APP_STASH - have;
+    const uint8_t *q = p;
+    size_t m = n;
     bool more;
 
-    memcpy(probe, lv->stash[dir], have);
-    memcpy(probe + have, p, add);
-    enum app_stage st = app_choose(f, dir, probe, have + add, &more);
-    if (st == APP_ST_OPAQUE && more && have + n < APP_STASH) {
+    /* Judge the stashed bytes and the new ones together (a bounded copy). */
+    if (have > 0) {
+        m = have + (n < APP_PROBE - have ? n : APP_PROBE - have);
+        memcpy(probe, lv->stash[dir], have);
+        memcpy(probe + have, p, m - have);
+        q = probe;
+    }
+    enum app_stage st = app_choose(f, dir, q, m, &more);
+    if (st == APP_ST_OPAQUE && more && have + n <= APP_STASH) {
         memcpy(lv->stash[dir] + have, p, n);
         lv->stash_len[dir] = (uint8_t)(have + n);
         return false;
     }
     if (st == APP_ST_OPAQUE || !app_begin(e, f, a, st)) {
         lv->stage = APP_ST_OPAQUE;
+        lv->text = app_is_text(q, m < APP_PROBE ? m : APP_PROBE);
         return false;
     }
     if (lv->stage == APP_ST_DONE)
@@ -796,6 +927,12 @@ enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uin
         break;
     case APP_ST_H2:
         done = h2_gap(lv->h2, (int)dir, n) != DISSECT_MORE;
+        break;
+    case APP_ST_HTTP1:
+        done = http1_gap(lv->http1, (int)dir, n) != DISSECT_MORE;
+        break;
+    case APP_ST_ZK:
+        done = zk_gap(lv->zk, (int)dir, n) != DISSECT_MORE;
         break;
     default:
         /* Bytes lost before the protocol was known: nothing to parse reliably. */
@@ -842,6 +979,13 @@ static void app_event_addr(struct rules_addr *out, const struct flow *f, unsigne
     memcpy(out->b, f->key.addr[side].b, sizeof(out->b));
 }
 
+/* TLS with a NULL bulk cipher carries its data in the clear. */
+static bool app_null_cipher(const struct app_summary *s)
+{
+    const struct tls_cipher *c = s->tls_cipher ? tls_cipher_find(s->tls_cipher) : NULL;
+    return c != NULL && strcmp(c->enc, "NULL") == 0;
+}
+
 static void app_event_flow(struct rules_event *ev, const struct flow *f,
                            const struct app_summary *s)
 {
@@ -853,7 +997,7 @@ static void app_event_flow(struct rules_event *ev, const struct flow *f,
     ev->flow.proto = RULES_NUM(f->key.proto);
     ev->flow.midstream = RULES_BOOL(f->flags & FLOW_F_MIDSTREAM);
     if (s->enc != APP_ENC_UNKNOWN)
-        ev->flow.encrypted = RULES_BOOL(s->enc == APP_ENC_TLS);
+        ev->flow.encrypted = RULES_BOOL(s->enc == APP_ENC_TLS && !app_null_cipher(s));
     ev->flow.app = app_proto_name(s->proto);
     ev->vitess.client = cls_component_name(s->client);
     ev->vitess.server = cls_component_name(s->server);
@@ -883,11 +1027,14 @@ static void app_event_tls(struct rules_event *ev, const struct app_summary *s)
     }
     ev->tls.sni = s->sni;
     ev->tls.alpn = s->alpn;
+    ev->tls.alpn_offered = s->alpn_offered;
     ev->tls.ja3 = s->ja3, ev->tls.ja3s = s->ja3s, ev->tls.ja4 = s->ja4;
     if (s->tls_cipher != 0)
         ev->tls.resumed = RULES_BOOL(s->tls_resumed != TLS_RESUME_NONE);
     if (s->tls_client_cert != TLS_CC_UNKNOWN)
         ev->tls.client_cert = tls_client_cert_name((enum tls_client_cert)s->tls_client_cert);
+    else if (s->tls_cipher == 0)
+        ev->tls.client_cert = tls_client_cert_name(TLS_CC_NOT_OBSERVABLE); /* no handshake */
     if (s->alert) {
         ev->tls.alert = tls_alert_name(s->alert_desc);
         ev->tls.alert_fatal = RULES_BOOL(s->alert_level == 2);
@@ -902,6 +1049,7 @@ static void app_event_mysql(struct rules_event *ev, const struct app_summary *s)
     ev->mysql.server_ssl = RULES_BOOL(s->mysql_server_ssl);
     ev->mysql.client_ssl = RULES_BOOL(s->mysql_client_ssl);
     ev->mysql.auth_plugin = s->mysql_plugin;
+    ev->mysql.auth_switch = s->mysql_switch;
     ev->mysql.user = s->mysql_user;
     ev->mysql.downgrade = RULES_BOOL(s->mysql_downgrade);
     ev->mysql.cleartext_password = RULES_BOOL(s->mysql_cleartext);
@@ -944,6 +1092,7 @@ static void app_event_cert(struct rules_event *ev, const struct cc_entry *ce, in
 
 static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new_certs *nc)
 {
+    const struct app_summary *s = &((struct app_flow *)f->app)->s;
     for (unsigned i = 0; i < nc->n; i++) {
         struct rules_event ev;
         if (e->cfg.on_certificate != NULL) {
@@ -952,6 +1101,11 @@ static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new
             ev.kind = RULES_EVENT_CERTIFICATE;
             app_event_cert(&ev, nc->e[i], (int64_t)(e->now_us / 1000000u));
             ev.cert.depth = RULES_NUM(nc->depth[i]);
+            if (nc->e[i] == s->leaf) {
+                ev.cert.chain_valid = s->chain_valid;
+                ev.cert.chain_error = s->chain_error;
+                ev.cert.sni_match = s->sni_match;
+            }
             e->cfg.on_certificate(e->cfg.ctx, f, &ev);
         }
         cc_put(e->certs, nc->e[i]);
@@ -971,6 +1125,12 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
     app_event_tls(ev, s);
     app_event_mysql(ev, s);
     ev->ndpi.protocol = s->ndpi_proto;
+    ev->http.method = s->http_method;
+    ev->http.path = s->http_path;
+    ev->http.host = s->proto != APP_GRPC && s->proto != APP_HTTP2 ? s->authority : NULL;
+    ev->http.user_agent = s->http_method != NULL ? s->user_agent : NULL;
+    if (s->http_status != 0)
+        ev->http.status = RULES_NUM(s->http_status);
     ev->grpc.path = s->grpc_path;
     ev->grpc.service = s->grpc_service;
     ev->grpc.method = s->grpc_method;
@@ -980,7 +1140,8 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
         ev->cert.chain_valid = s->chain_valid;
         ev->cert.chain_error = s->chain_error;
         ev->cert.sni_match = s->sni_match;
-    } else if (s->tls_version == 0x0304) {
+    } else if (s->tls_seen) {
+        /* TLS 1.3, a resumed session, or a flow seen mid-stream. */
         ev->cert.observable = RULES_FALSE;
     }
 }

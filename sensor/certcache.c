@@ -172,11 +172,12 @@ unsigned cc_components(const struct cc_entry *e)
     return (unsigned)__builtin_popcount(e->components);
 }
 
-unsigned cc_presented_by(struct cc_entry *e, unsigned comp)
+bool cc_presented_by(struct cc_entry *e, unsigned comp)
 {
-    if (comp < 32)
-        e->components |= 1u << comp;
-    return cc_components(e);
+    uint32_t bit = comp < 32 ? 1u << comp : 0;
+    bool fresh = (e->components & bit) == 0 && bit != 0;
+    e->components |= bit;
+    return fresh;
 }
 
 void cc_get_stats(const struct cc_cache *c, struct cc_stats *st)

@@ -48,9 +48,9 @@ struct cc_entry *cc_ref(struct cc_entry *e);
 /* Drop a reference (NULL is a no-op). */
 void cc_put(struct cc_cache *c, struct cc_entry *e);
 
-/* Record that server component comp presented e; returns how many distinct
- * components have presented it. */
-unsigned cc_presented_by(struct cc_entry *e, unsigned comp);
+/* Record that server component comp presented e; returns true when comp
+ * had not presented it before. */
+bool cc_presented_by(struct cc_entry *e, unsigned comp);
 
 /* How many distinct server components have presented e. */
 unsigned cc_components(const struct cc_entry *e);

@@ -232,8 +232,6 @@ static enum cls_component cls_typical_client(const struct cls_input *in)
         return in->grpc_client;
     case CLS_HINT_MYSQL_VITESS:
         return CLS_APP;
-    case CLS_HINT_MYSQL:
-        return CLS_VTTABLET;
     case CLS_HINT_ETCD_PEER:
         return CLS_ETCD;
     default:
@@ -251,12 +249,16 @@ static void cls_client(const struct cls_inventory *inv, const struct cls_input *
         return;
     }
     out->client = cls_typical_client(in);
+    if (out->client == CLS_UNKNOWN && in->server_port == 2380) {
+        /* Only etcd members talk to the peer port. */
+        out->client = CLS_ETCD, out->client_evidence = CLS_EV_PORT;
+        return;
+    }
     if (out->client == CLS_UNKNOWN)
         out->client_evidence = CLS_EV_NONE;
     else
         out->client_evidence = in->hint == CLS_HINT_GRPC           ? CLS_EV_GRPC_SERVICE
                                : in->hint == CLS_HINT_MYSQL_VITESS ? CLS_EV_VITESS_GREETING
-                               : in->hint == CLS_HINT_MYSQL        ? CLS_EV_MYSQL_GREETING
                                                                    : CLS_EV_ETCD_PROTOCOL;
 }
 

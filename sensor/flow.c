@@ -86,8 +86,6 @@ const char *flow_end_name(enum flow_end why)
         return "evicted";
     case FLOW_END_SHUTDOWN:
         return "shutdown";
-    case FLOW_END_REUSED:
-        return "reused";
     }
     return "unknown";
 }
@@ -425,6 +423,13 @@ static bool is_reuse(const struct flow *f, const struct dec_packet *pkt)
            !(fl & DEC_TCP_ACK);
 }
 
+static enum flow_end expire_reason(const struct flow *f)
+{
+    if (f->tclass != FLOW_T_CLOSED)
+        return FLOW_END_TIMEOUT;
+    return (f->flags & FLOW_F_RST) ? FLOW_END_RST : FLOW_END_FIN;
+}
+
 struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
                         uint64_t now_us, enum flow_dir *dir)
 {
@@ -437,7 +442,8 @@ struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uin
     bool fresh = false;
 
     if (f && is_reuse(f, pkt)) {
-        flow_end_one(ft, f, FLOW_END_REUSED);
+        /* The old connection ended by FIN or RST; its linger is cut short. */
+        flow_end_one(ft, f, expire_reason(f));
         f = NULL;
     }
     if (!f) {
@@ -465,13 +471,6 @@ struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uin
 }
 
 /* ---- expiry, flush, free ---- */
-
-static enum flow_end expire_reason(const struct flow *f)
-{
-    if (f->tclass != FLOW_T_CLOSED)
-        return FLOW_END_TIMEOUT;
-    return (f->flags & FLOW_F_RST) ? FLOW_END_RST : FLOW_END_FIN;
-}
 
 void flow_expire(struct flow_table *ft, uint64_t now_us)
 {

@@ -46,7 +46,6 @@ enum flow_end {
     FLOW_END_TIMEOUT,  /* idle timeout of its class */
     FLOW_END_EVICTED,  /* longest idle when the memory cap was reached */
     FLOW_END_SHUTDOWN, /* end of capture or program exit */
-    FLOW_END_REUSED,   /* a new SYN on a closed flow's ports started a new flow */
 };
 
 /* Flow flags. */
@@ -109,7 +108,7 @@ struct flow_config {
 };
 
 struct flow_stats {
-    uint64_t created, ended[FLOW_END_REUSED + 1];
+    uint64_t created, ended[FLOW_END_SHUTDOWN + 1];
     uint64_t evicted;      /* same as ended[FLOW_END_EVICTED] */
     uint64_t alloc_failed; /* flow not created: cap reached with nothing evictable */
     uint64_t active;
@@ -133,7 +132,7 @@ void flow_table_free(struct flow_table *ft);
 /* Find or create the flow of pkt at packet time now_us and update its
  * counters, TCP state and orientation. *dir receives the packet's direction.
  * wire_len is the frame's original length (counted in bytes[]). A SYN without
- * ACK on a flow in FLOW_S_CLOSED ends that flow (FLOW_END_REUSED) and starts a
+ * ACK on a flow in FLOW_S_CLOSED ends that flow (with its FIN or RST reason) and starts a
  * new one with the same key. Returns NULL (counted in alloc_failed) when no
  * memory could be found even after eviction. The flow stays valid until the
  * next call into the table. Allocates only when a flow is created. */

@@ -235,6 +235,7 @@ static bool main_setup(struct sensor *s)
                            .alerts = s->alerts,
                            .ecs = s->o.ecs,
                            .dedup_window_us = s->o.dedup_window_us,
+                           .no_dedup = s->o.no_dedup,
                            .cid_seed = s->o.pl.cid_seed,
                            .metrics = s->metrics,
                            .std = s->metrics ? &s->std : NULL,

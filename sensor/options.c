@@ -103,7 +103,7 @@ static void opt_usage(FILE *out)
           "      --alerts PATH         alert JSON lines (default '-': stdout)\n"
           "      --alert-format FMT    eve (default) or ecs (Elastic Common Schema)\n"
           "      --dedup-window S      one alert per rule, client, server and port per S\n"
-          "                            seconds of packet time (default 3600)\n"
+          "                            seconds of packet time (default 3600; 0: every alert)\n"
           "      --flows PATH          a JSON line per ended flow ('-': stdout)\n"
           "      --metrics-listen ADDR:PORT  serve Prometheus /metrics (default port 9854)\n"
           "      --metrics-linger S    keep serving S seconds after a replay ends\n"
@@ -246,7 +246,8 @@ static bool opt_parse_policy(struct opts *o, int c, const char *arg)
         o->user = arg;
         break;
     case OPT_DEDUP_WINDOW:
-        o->dedup_window_us = opt_number("--dedup-window", arg, 1, 365u * 86400u) * 1000000u;
+        o->dedup_window_us = opt_number("--dedup-window", arg, 0, 365u * 86400u) * 1000000u;
+        o->no_dedup = o->dedup_window_us == 0;
         break;
     case OPT_SUMMARY:
     case OPT_NO_SUMMARY:

@@ -25,8 +25,9 @@ struct opts {
     unsigned metrics_linger; /* seconds to keep serving after a replay */
     const char *web_config;
     const char *user;
-    uint64_t dedup_window_us;
-    int summary; /* -1 auto (stdout is a terminal), 0 off, 1 on */
+    uint64_t dedup_window_us; /* 0: default */
+    bool no_dedup;            /* --dedup-window 0 */
+    int summary;              /* -1 auto (stdout is a terminal), 0 off, 1 on */
     bool quiet;
     struct cap_live_opts live;
     struct pl_config pl;

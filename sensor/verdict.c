@@ -99,7 +99,8 @@ static bool vd_on_match(const struct rules_rule *r, const struct rules_event *ev
     v->st.matches++;
     vd_addr(&client, &ev->flow.src_ip);
     vd_addr(&server, &ev->flow.dst_ip);
-    if (!alerts_dedup_check(v->dedup, name, &client, &server, (uint16_t)ev->flow.dst_port.v,
+    if (!v->cfg.no_dedup &&
+        !alerts_dedup_check(v->dedup, name, &client, &server, (uint16_t)ev->flow.dst_port.v,
                             m->now_us, &suppressed)) {
         v->st.suppressed++;
         if (v->cfg.metrics != NULL)

@@ -19,6 +19,7 @@ struct vd_config {
     struct eve_writer *alerts;  /* alert lines; NULL: none written */
     bool ecs;                   /* write the ECS layout instead of EVE */
     uint64_t dedup_window_us;   /* 0: one hour */
+    bool no_dedup;              /* write every alert (tests, replays) */
     uint16_t cid_seed;
     struct metrics *metrics;       /* NULL: no metrics */
     const struct metrics_std *std; /* its standard families */

@@ -120,23 +120,23 @@ scenario() {
 # each flow gets its SNI, and with CERT=1 also the facts of its server's certificate.
 flows_expect() {
     local app=grpc rules_app=plaintext-app-to-vtgate-grpc rules_gate=plaintext-vtgate-to-vttablet
-    local rules_ctld=plaintext-vtctld-to-vttablet rules_admin=plaintext-to-vtctld
+    local rules_ctld=plaintext-vtctld-to-vttablet rules_admin=plaintext-to-vtctld enc=false
     if [ $# -gt 0 ]; then
-        app=tls rules_app="" rules_gate="" rules_ctld="" rules_admin=""
+        app=tls enc=true rules_app="" rules_gate="" rules_ctld="" rules_admin=""
     fi
     sni vtgate.demo.test "$VTGATE_NOT_AFTER"
-    expect_flow client=10.99.10.1 server=10.99.20.1 server_port=$VTGATE_PORT app=$app \
+    expect_flow client=10.99.10.1 server=10.99.20.1 server_port=$VTGATE_PORT app=$app encrypted=$enc \
         client_component=app server_component=vtgate grpc.paths=$P_VTGATE \
         "$@" "${SNI_ITEMS[@]}" rules=$rules_app
     sni vttablet-1.demo.test "$TABLET_NOT_AFTER"
-    expect_flow client=10.99.20.1 server=10.99.30.1 server_port=$TABLET_PORT app=$app \
+    expect_flow client=10.99.20.1 server=10.99.30.1 server_port=$TABLET_PORT app=$app encrypted=$enc \
         client_component=vtgate server_component=vttablet grpc.paths=$P_QUERY,$P_HEALTH \
         "$@" "${SNI_ITEMS[@]}" rules=$rules_gate
-    expect_flow client=10.99.40.1 server=10.99.30.1 server_port=$TABLET_PORT app=$app \
+    expect_flow client=10.99.40.1 server=10.99.30.1 server_port=$TABLET_PORT app=$app encrypted=$enc \
         client_component=vtctld server_component=vttablet grpc.paths=$P_PING \
         "$@" "${SNI_ITEMS[@]}" rules=$rules_ctld
     sni vtctld.demo.test "$VTCTLD_NOT_AFTER"
-    expect_flow client=10.99.10.2 server=10.99.40.1 server_port=$VTCTLD_PORT app=$app \
+    expect_flow client=10.99.10.2 server=10.99.40.1 server_port=$VTCTLD_PORT app=$app encrypted=$enc \
         client_component=vtctldclient server_component=vtctld grpc.paths=$P_KEYSPACES \
         "$@" "${SNI_ITEMS[@]}" rules=$rules_admin
 }
@@ -222,5 +222,5 @@ expect_begin grpc-midstream-tls "The grpc-midstream-plain connection over TLS 1.
 only TLS application-data records are captured (no handshake)"
 expect_flow client=10.99.20.1 server=10.99.30.1 server_port=$TABLET_PORT app=tls \
     midstream=true client_component=unknown server_component=vttablet \
-    tls.version=null tls.client_cert=not-observable cert.observable=false rules=
+    tls.version=null tls.resumed=null tls.client_cert=not-observable cert.observable=false rules=
 expect_end_apps

@@ -129,7 +129,8 @@ stop "$MARIA_PID"
 expect_begin mysql-vitess-greeting "mariadbd --version=$VT_VERSION on port $VT_PORT \
 (as vtgate announces itself), no TLS; plaintext login as $MARIA_USER and queries"
 expect_flow client=10.99.0.1 server=10.99.0.2 server_port=$VT_PORT app=mysql \
-    encrypted=false server_component=vtgate "mysql.server_version=$VT_VERSION" \
+    encrypted=false client_component=app server_component=vtgate \
+    "mysql.server_version=$VT_VERSION" \
     mysql.server_ssl=false mysql.client_ssl=false mysql.user=$MARIA_USER \
     mysql.auth_plugin=mysql_native_password mysql.downgrade=false \
     rules=plaintext-app-to-vtgate-mysql

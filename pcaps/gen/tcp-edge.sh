@@ -47,7 +47,7 @@ cap_stop tcp-rst
 expect_begin tcp-rst "three flows ended by RST: refused (SYN to closed port 5001, RST), \
 plaintext echo on 5000 aborted with SO_LINGER 0 (no FIN), TLS 1.2 on 4433 aborted \
 with RST after close_notify (no FIN)"
-expect_flow client=10.99.0.1 server=10.99.0.2 server_port=5001 app=null encrypted=false \
+expect_flow client=10.99.0.1 server=10.99.0.2 server_port=5001 app=null encrypted=null \
     end=rst rules=
 expect_flow client=10.99.0.1 server=10.99.0.2 server_port=5000 app=unknown encrypted=false \
     end=rst rules=

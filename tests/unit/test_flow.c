@@ -449,13 +449,13 @@ Test(flow, port_reuse)
     struct flow *f = track(ft, &syn, 3 * SEC, NULL);
     cr_assert_eq(g_ends.n, 1);
     cr_assert_eq(g_ends.id[0], old);
-    cr_assert_eq(g_ends.why[0], FLOW_END_REUSED);
+    cr_assert_eq(g_ends.why[0], FLOW_END_FIN, "the old connection ended with FIN");
     cr_assert_neq(f->id, old);
     cr_assert_eq(f->state, FLOW_S_SYN_SENT);
     cr_assert_eq(f->pkts[FLOW_TO_SERVER], 1);
     cr_assert_eq(f->first_us, 3 * SEC);
     cr_assert_eq(flow_table_stats(ft)->active, 1);
-    cr_assert_eq(flow_table_stats(ft)->ended[FLOW_END_REUSED], 1);
+    cr_assert_eq(flow_table_stats(ft)->ended[FLOW_END_FIN], 1);
     flow_table_free(ft);
 }
 
@@ -576,6 +576,5 @@ Test(flow, port_hints_and_names)
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
         cr_assert_not(flow_port_hint(no[i]), "%u", no[i]);
     cr_assert_str_eq(flow_end_name(FLOW_END_EVICTED), "evicted");
-    cr_assert_str_eq(flow_end_name(FLOW_END_REUSED), "reused");
     cr_assert_leq(sizeof(struct flow), 160);
 }
