@@ -15,7 +15,8 @@ DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libssl-dev libmaxmindd
 DEPS_TEST  = python3 tshark clang-format
 # Only `make pcaps` needs the real servers.
 DEPS_PCAPS = tcpdump ethtool iproute2 openssl gnutls-bin mariadb-server mariadb-client \
-             etcd-server etcd-client python3-grpcio zookeeper python3-kazoo
+             etcd-server etcd-client python3-grpcio zookeeper python3-kazoo socat \
+             libmaxmind-db-writer-perl
 
 .PHONY: all deps deps-pcaps build build-asan run test bench lint format pcaps clean
 

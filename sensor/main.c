@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "output/eve.h"
+#include "output/geo.h"
 #include "output/metrics.h"
 #include "output/prom_http.h"
 #include "output/webconfig.h"
@@ -28,6 +29,7 @@ struct sensor {
     const char *const *rule_paths;
     size_t nrule_paths;
     struct cls_inventory *inventory;
+    struct geo *geo;
     struct rules_holder rules;
     bool rules_ready;
     struct rules_watch *watch;
@@ -211,6 +213,15 @@ static bool main_open_policy(struct sensor *s)
             return false;
         }
     }
+    if (s->o.ngeoip > 0 && (s->geo = geo_new()) == NULL)
+        return false;
+    for (unsigned i = 0; i < s->o.ngeoip; i++) {
+        char gerr[GEO_ERRLEN];
+        if (!geo_add(s->geo, s->o.geoip[i], gerr)) {
+            fprintf(stderr, "vtls-sensor: %s\n", gerr);
+            return false;
+        }
+    }
     if (!rules_holder_init(&s->rules))
         return false;
     s->rules_ready = true;
@@ -260,6 +271,7 @@ static void main_teardown(struct sensor *s)
     if (s->rules_ready)
         rules_holder_destroy(&s->rules);
     cls_inventory_free(s->inventory);
+    geo_free(s->geo);
 }
 
 /* ---- capture and run ---- */
@@ -299,6 +311,7 @@ static bool main_open_capture(struct sensor *s)
     pc.flows = s->flows;
     pc.inventory = s->inventory;
     pc.verdicts = s->vd;
+    pc.geo = s->geo;
     s->pl = pl_new(&pc, cap_datalink(s->cap), err);
     if (s->pl == NULL) {
         fprintf(stderr, "vtls-sensor: %s: %s\n", cap_source(s->cap), err);

@@ -37,6 +37,7 @@ enum {
     OPT_DEDUP_WINDOW,
     OPT_SUMMARY,
     OPT_NO_SUMMARY,
+    OPT_GEOIP,
 };
 
 static const struct option opt_longopts[] = {
@@ -69,6 +70,7 @@ static const struct option opt_longopts[] = {
     {"user", required_argument, NULL, OPT_USER},
     {"dedup-window", required_argument, NULL, OPT_DEDUP_WINDOW},
     {"summary", no_argument, NULL, OPT_SUMMARY},
+    {"geoip", required_argument, NULL, OPT_GEOIP},
     {"no-summary", no_argument, NULL, OPT_NO_SUMMARY},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -99,6 +101,8 @@ static void opt_usage(FILE *out)
           "      --inventory FILE      YAML naming the cluster's components by CIDR and port\n"
           "      --ca-bundle FILE      PEM CA certificates to validate certificate chains\n"
           "      --no-ndpi             do not ask nDPI about flows no dissector recognises\n"
+          "      --geoip FILE.mmdb     MaxMind database: country, ASN, or custom keys such as\n"
+          "                            zone or cell as geo.src.KEY / geo.dst.KEY (repeatable)\n"
           "Output:\n"
           "      --alerts PATH         alert JSON lines (default '-': stdout)\n"
           "      --alert-format FMT    eve (default) or ecs (Elastic Common Schema)\n"
@@ -220,6 +224,13 @@ static bool opt_parse_policy(struct opts *o, int c, const char *arg)
         break;
     case OPT_RULES:
         opt_rules(o, arg);
+        break;
+    case OPT_GEOIP:
+        if (o->ngeoip == OPT_MAX_RULES) {
+            fprintf(stderr, "vtls-sensor: --geoip: at most %d databases\n", OPT_MAX_RULES);
+            exit(2);
+        }
+        o->geoip[o->ngeoip++] = arg;
         break;
     case OPT_ALERTS:
         o->alerts_path = arg;

@@ -20,6 +20,8 @@ struct opts {
     const char *inventory_path;
     const char *rules[OPT_MAX_RULES];
     unsigned nrules; /* 0: the default policy file */
+    const char *geoip[OPT_MAX_RULES];
+    unsigned ngeoip;
     bool check_rules, list_fields;
     const char *metrics_listen;
     unsigned metrics_linger; /* seconds to keep serving after a replay */

@@ -25,19 +25,51 @@ void pl_config_default(struct pl_config *cfg)
     cfg->ndpi = true;
 }
 
+/* One side's GeoIP / zone facts into g, pointing into r. */
+static void pl_geo_side(struct pipeline *pl, const struct rules_addr *a, struct geo_result *r,
+                        struct rules_geo *g)
+{
+    if (!geo_lookup(pl->cfg.geo, a->family, a->b, r) || !r->found)
+        return;
+    g->country = r->country[0] ? r->country : NULL;
+    if (r->asn != 0)
+        g->asn = RULES_NUM(r->asn);
+    g->as_org = r->as_org[0] ? r->as_org : NULL;
+    g->n_custom = r->nkv < RULES_GEO_CUSTOM_MAX ? r->nkv : RULES_GEO_CUSTOM_MAX;
+    for (size_t i = 0; i < g->n_custom; i++)
+        g->custom[i] = (struct rules_geo_kv){.key = r->kv[i].key, .value = r->kv[i].value};
+}
+
+/* Enrich ev with both sides' geo facts; r holds them while ev is used. */
+static void pl_geo(struct pipeline *pl, struct rules_event *ev, struct geo_result r[2])
+{
+    if (pl->cfg.geo == NULL)
+        return;
+    pl_geo_side(pl, &ev->flow.src_ip, &r[0], &ev->geo.src);
+    pl_geo_side(pl, &ev->flow.dst_ip, &r[1], &ev->geo.dst);
+}
+
 /* A flow's verdict: its facts are final. */
 static void pl_on_verdict(void *ctx, struct flow *f, const struct rules_event *ev)
 {
     struct pipeline *pl = ctx;
-    if (pl->cfg.verdicts != NULL)
-        vd_flow(pl->cfg.verdicts, f, ev, pl->now_us, app_tls_duration_us(f));
+    struct rules_event full = *ev;
+    struct geo_result geo[2];
+    if (pl->cfg.verdicts == NULL)
+        return;
+    pl_geo(pl, &full, geo);
+    vd_flow(pl->cfg.verdicts, f, &full, pl->now_us, app_tls_duration_us(f));
 }
 
 static void pl_on_certificate(void *ctx, struct flow *f, const struct rules_event *ev)
 {
     struct pipeline *pl = ctx;
-    if (pl->cfg.verdicts != NULL)
-        vd_certificate(pl->cfg.verdicts, f, ev, pl->now_us);
+    struct rules_event full = *ev;
+    struct geo_result geo[2];
+    if (pl->cfg.verdicts == NULL)
+        return;
+    pl_geo(pl, &full, geo);
+    vd_certificate(pl->cfg.verdicts, f, &full, pl->now_us);
 }
 
 static void pl_write_flow(struct pipeline *pl, struct flow *f, enum flow_end why)
@@ -46,7 +78,9 @@ static void pl_write_flow(struct pipeline *pl, struct flow *f, enum flow_end why
     json_t *rec = eve_flow_record(f, why, pl->cfg.cid_seed);
     if (rec == NULL)
         return;
+    struct geo_result geo[2];
     app_fill_event(pl->app, f, &ev);
+    pl_geo(pl, &ev, geo);
     if (eve_add_event(rec, &ev))
         eve_write(pl->cfg.flows, rec);
     json_decref(rec);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "output/eve.h"
+#include "output/geo.h"
 #include "sensor/app.h"
 #include "sensor/classify.h"
 #include "sensor/decode.h"
@@ -25,6 +26,7 @@ struct pl_config {
     const char *ca_bundle;                 /* PEM bundle for chain validation, or NULL */
     bool ndpi;                             /* nDPI on unrecognised flows; default true */
     struct vd_engine *verdicts;            /* rules, alerts, metrics; NULL: none; not owned */
+    struct geo *geo;                       /* GeoIP / zone databases; NULL: none; not owned */
 };
 
 struct pl_stats {

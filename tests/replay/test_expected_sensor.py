@@ -7,7 +7,8 @@ the sensor's flow record must agree on: app, encryption, midstream, end
 reason, client and server component, VLAN, the TLS facts (version, cipher,
 SNI, ALPN, resumption, client certificate, alert, certificate facts), the
 MySQL facts, the first gRPC path of a plaintext flow, and the default rules
-that fire. Captures with a NAME.inventory.yaml replay with it; every replay
+that fire. Captures replay with the inventory their expected file names, or
+with NAME.inventory.yaml when there is one; every replay
 uses pcaps/certs/ca.pem as the CA bundle and no alert de-duplication.
 Stdlib only.
 """
@@ -20,7 +21,7 @@ import sys
 import tempfile
 
 
-def run_sensor(sensor, pcaps, capture, tmp):
+def run_sensor(sensor, pcaps, capture, tmp, inventory=None):
     flows, alerts = os.path.join(tmp, "flows.json"), os.path.join(tmp, "alerts.json")
     for p in (flows, alerts):
         if os.path.exists(p):
@@ -29,7 +30,7 @@ def run_sensor(sensor, pcaps, capture, tmp):
     args = [sensor, "-q", "-r", os.path.join(pcaps, capture), "--flows", flows,
             "--alerts", alerts, "--dedup-window", "0", "--no-summary",
             "--ca-bundle", os.path.join(pcaps, "certs", "ca.pem")]
-    inv = os.path.join(pcaps, name + ".inventory.yaml")
+    inv = os.path.join(pcaps, inventory or name + ".inventory.yaml")
     if os.path.exists(inv):
         args += ["--inventory", inv]
     res = subprocess.run(args, capture_output=True, text=True, timeout=300)
@@ -146,7 +147,7 @@ def check_rules(pairs, alerts, problems):
 def check_capture(sensor, pcaps, exp_path, tmp):
     exp = json.load(open(exp_path))
     name = os.path.splitext(exp["capture"])[0]
-    flows, alerts = run_sensor(sensor, pcaps, exp["capture"], tmp)
+    flows, alerts = run_sensor(sensor, pcaps, exp["capture"], tmp, exp.get("inventory"))
     tcp = [r for r in flows if r["proto"] == "TCP"]
     pairs = match_flows(exp["flows"], tcp)
     problems = []

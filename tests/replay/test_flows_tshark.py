@@ -62,7 +62,7 @@ def tshark_syn_clients(pcap):
 
 def sensor_flows(sensor, args, stdin=None):
     res = subprocess.run(
-        [sensor, "-q", "--flows", "-"] + args,
+        [sensor, "-q", "--flows", "-", "--alerts", "/dev/null", "--no-summary"] + args,
         capture_output=True, stdin=stdin, timeout=300,
     )
     if res.returncode != 0:

@@ -23,8 +23,8 @@ SNAPLENS = [1, 14, 18, 20, 34, 40, 54, 60, 66, 80, 128]
 
 
 def run(sensor, args):
-    return subprocess.run([sensor, "--flows", "-"] + args, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sensor, "--flows", "-", "--alerts", "/dev/null", "--no-summary"] + args,
+                          capture_output=True, text=True, timeout=300)
 
 
 def check_crashless(res, what):

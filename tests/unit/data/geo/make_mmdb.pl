@@ -80,3 +80,12 @@ write_db('test-zones.mmdb', 'vtls-zones', [
     ['10.9.0.0/16', { zone => "z\"q\x{e9}", cell => 'x' x 100, environment => 'staging' }],
     ['fd00:10::/32', { zone => 'zone6', cell => 'cell-v6', environment => 'prod' }],
 ]);
+
+# Zones of the demo cluster capture (pcaps/demo-cluster.pcap): the application
+# network in one cell, the Vitess and etcd networks in another.
+write_db('demo-zones.mmdb', 'vtls-zones', [
+    ['10.99.10.0/24', { zone => 'edge', cell => 'apps', environment => 'demo' }],
+    ['10.99.20.0/22', { zone => 'core', cell => 'vitess', environment => 'demo' }],
+    ['10.99.40.0/21', { zone => 'core', cell => 'control', environment => 'demo' }],
+    ['10.99.50.0/24', { zone => 'core', cell => 'vitess', environment => 'demo' }],
+]);
