@@ -169,7 +169,7 @@ int cap_run(struct cap *c, cap_packet_fn fn, void *ctx, char *err)
     while (!c->stop) {
         /* A batch: one buffer when live, up to 4096 packets from a file. */
         int n = pcap_dispatch(c->pcap, c->live ? -1 : 4096, cap_on_packet, (u_char *)c);
-        if (n == PCAP_ERROR_BREAK)
+        if (n == PCAP_ERROR_BREAK && c->stop)
             return 0;
         if (n == PCAP_ERROR) {
             if (c->live)
@@ -191,6 +191,11 @@ int cap_run(struct cap *c, cap_packet_fn fn, void *ctx, char *err)
 void cap_stop(struct cap *c)
 {
     c->stop = 1;
+    pcap_breakloop(c->pcap);
+}
+
+void cap_interrupt(struct cap *c)
+{
     pcap_breakloop(c->pcap);
 }
 

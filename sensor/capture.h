@@ -70,6 +70,10 @@ int cap_run(struct cap *c, cap_packet_fn fn, void *ctx, char *err);
 /* Ask cap_run() to return. Async-signal-safe: call it from a signal handler. */
 void cap_stop(struct cap *c);
 
+/* Ask cap_run() to call the tick function soon (after the packet being
+ * delivered) and go on. Async-signal-safe, e.g. for SIGHUP. */
+void cap_interrupt(struct cap *c);
+
 /* Counters so far; for live captures the kernel's counters are refreshed. */
 void cap_get_stats(struct cap *c, struct cap_stats *st);
 

@@ -62,6 +62,8 @@ static void main_on_hup(int sig)
 {
     (void)sig;
     main_hup = 1;
+    if (main_cap != NULL)
+        cap_interrupt(main_cap);
 }
 
 static void main_arm_signals(void)
@@ -69,6 +71,9 @@ static void main_arm_signals(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
+    /* Restart reads (a replay from a pipe must not fail with EINTR); a live
+     * capture's poll() still returns, and pcap_breakloop() does the rest. */
+    sa.sa_flags = SA_RESTART;
     sa.sa_handler = main_on_stop;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -85,7 +85,9 @@ write_db('test-zones.mmdb', 'vtls-zones', [
 # network in one cell, the Vitess and etcd networks in another.
 write_db('demo-zones.mmdb', 'vtls-zones', [
     ['10.99.10.0/24', { zone => 'edge', cell => 'apps', environment => 'demo' }],
-    ['10.99.20.0/22', { zone => 'core', cell => 'vitess', environment => 'demo' }],
-    ['10.99.40.0/21', { zone => 'core', cell => 'control', environment => 'demo' }],
+    ['10.99.20.0/24', { zone => 'core', cell => 'vitess', environment => 'demo' }],
+    ['10.99.30.0/24', { zone => 'core', cell => 'vitess', environment => 'demo' }],
+    ['10.99.40.0/24', { zone => 'core', cell => 'control', environment => 'demo' }],
     ['10.99.50.0/24', { zone => 'core', cell => 'vitess', environment => 'demo' }],
+    ['10.99.60.0/24', { zone => 'core', cell => 'topology', environment => 'demo' }],
 ]);
