@@ -244,6 +244,7 @@ static bool main_setup(struct sensor *s)
         return false;
     if (s->o.metrics_listen != NULL && !main_open_metrics(s))
         return false;
+    main_publish_rules(s);
     bool summary = s->o.summary < 0 ? isatty(STDOUT_FILENO) : s->o.summary == 1;
     if (summary && (s->report = rep_new()) == NULL)
         return false;
