@@ -93,6 +93,7 @@ class Template:
     def __init__(self, name, mac, sport, dport, pkts, next_rel):
         self.name, self.mac, self.sport, self.dport = name, mac, sport, dport
         self.pkts, self.next_rel = pkts, next_rel
+        self.kind = None
 
 
 def load_templates(path, want=None):
@@ -154,6 +155,27 @@ def _want(expected, client_comp=None, server_comp=None):
             and (server_comp is None or fl.get("server_component") == server_comp)}
 
 
+def _template_kind(t):
+    """'tls13' when the opening carries a TLS handshake, 'h2c' for an HTTP/2
+    preface, None otherwise. (Records after a TLS 1.2 or 1.3 handshake share
+    the same 0x17 0x0303 header, so 'tls13' stands for both.)"""
+    for d, _f, _s, _a, _w, _o, payload in t.pkts:
+        if payload:
+            if payload[:1] == b"\x16":
+                return "tls13"
+            if d == 0 and payload.startswith(b"PRI * HTTP/2.0"):
+                return "h2c"
+            return None
+    return None
+
+
+def base_time_us():
+    """Packet time for the generated captures: that of the template captures
+    (the sensor works in packet time, so certificate validity and timeouts see
+    the same clock as in the real captures)."""
+    return int(read_pcap(os.path.join(PCAPS, "grpc-tls.pcap"))[0][0]) * 1_000_000
+
+
 def load_classes():
     """The four traffic classes: (name, share, templates, payload kind, server port)."""
     p = lambda n: os.path.join(PCAPS, n)
@@ -163,15 +185,20 @@ def load_classes():
     classes = [("grpc-tls13", 0.70, grpc_tls, "tls13", None),
                ("mysql-tls12", 0.15, mysql, "tls12", None),
                ("grpc-h2c", 0.10, h2c, "h2c", None)]
+    # etcd client traffic (gRPC on 2379): the etcdctl captures, TLS and plaintext
+    # alike, each template keeping its own kind. The JSON gateway and peer
+    # captures are not client gRPC and are left out.
     etcd = []
-    for f in sorted(glob.glob(p("etcd-*.pcap"))):
-        etcd += [t for t in load_templates(f) if t.dport == 2379]
+    for f in sorted(glob.glob(p("etcd-client-*.pcap"))):
+        for t in load_templates(f):
+            t.kind = _template_kind(t)
+            if t.dport == 2379 and t.kind is not None:
+                t.kind = "h2c-etcd" if t.kind == "h2c" else t.kind
+                etcd.append(t)
     if etcd:
-        first = etcd[0].pkts[0:]
-        tls = any(pk[6][:1] == b"\x16" for pk in first if pk[6])
-        classes.append(("etcd", 0.05, etcd, "tls13" if tls else "h2c", None))
+        classes.append(("etcd", 0.05, etcd, None, None))
     else:
-        # Stand-in until an etcd capture exists: the h2c gRPC opening sent to 2379.
+        # Stand-in while no etcd capture exists: the h2c gRPC openings sent to 2379.
         classes.append(("etcd(h2c stand-in)", 0.05, h2c, "h2c-etcd", 2379))
     for name, _s, tmpl, _k, _p in classes:
         if not tmpl:
@@ -268,22 +295,21 @@ class FlowGen:
     """Iterates the frames of one flow: opening (unless mid-stream), data
     exchanges with consistent sequence numbers, then a FIN exchange."""
 
-    def __init__(self, idx, cls, seed, data_pkts, midstream, noise):
+    def __init__(self, idx, cls, cls_no, seed, data_pkts, midstream, noise, fin=True):
         name, _share, templates, kind, port = cls
         self.rng = rng = random.Random((seed << 32) ^ (idx * 0x9E3779B1))
-        self.kind, self.noise = kind, noise
         self.t = templates[rng.randrange(len(templates))]
+        self.kind, self.noise = kind or self.t.kind, noise
         # A unique client address per flow index (below 512,000 flows): the
         # address holds idx % 2048 and idx // 2048; the port just varies.
         cip = bytes([10, 100 + (idx % 8), (idx // 8) % 256, 1 + (idx // 2048) % 250])
         cport = 20000 + idx % 997
-        cls_no = ("tls13", "tls12", "h2c", "h2c-etcd").index(kind) if kind != "tls13" else 0
         sip = bytes([10, 200 + cls_no, rng.randrange(4), 1 + rng.randrange(50)])
         sport = port or self.t.dport
         self.side = [Side(self.t.mac, cip, sip, cport, sport, rng.getrandbits(32)),
                      Side(self.t.mac[6:12] + self.t.mac[0:6] + self.t.mac[12:14], sip, cip,
                           sport, cport, rng.getrandbits(32))]
-        self.data_pkts, self.midstream = data_pkts, midstream
+        self.data_pkts, self.midstream, self.fin = data_pkts, midstream, fin
         self.stream_id = 101
 
     def __iter__(self):
@@ -299,6 +325,8 @@ class FlowGen:
             for fr in self.exchange():
                 sent += 1
                 yield fr
+        if not self.fin:
+            return
         yield self.seg(0, FIN | ACK, b"")
         s[0].nxt += 1
         yield self.seg(1, FIN | ACK, b"")
@@ -343,7 +371,9 @@ class FlowGen:
         return b"".join(h + self.noise.take(n) for h, n in tls_records(size))
 
 
-def write_mixed(path, seed, nflows, npackets, data_mult, midstream, active=1500):
+def write_mixed(path, seed, nflows, npackets, data_mult, midstream, active=1500, fin=True):
+    """The mixed capture. `active` flows are open at any time (a new one starts
+    when one ends); fin=False leaves every flow open at the end of the capture."""
     classes = load_classes()
     rng = random.Random(seed)
     noise = Noise(random.Random(seed + 1))
@@ -357,14 +387,14 @@ def write_mixed(path, seed, nflows, npackets, data_mult, midstream, active=1500)
     def flow(i):
         frng = random.Random(seed * 1000003 + i)
         u = frng.random() * acc
-        cls = classes[next(j for j, x in enumerate(cum) if u < x)]
+        cls_no = next(j for j, x in enumerate(cum) if u < x)
         data = int(mean_data * (0.5 + frng.random())) * data_mult
         mid = frng.random() < midstream
-        return iter(FlowGen(i, cls, seed, data, mid, noise))
+        return iter(FlowGen(i, classes[cls_no], cls_no, seed, data, mid, noise, fin))
 
     live = [flow(i) for i in range(min(active, nflows))]
     nxt = len(live)
-    ts, count = 1_700_000_000 * 1_000_000, 0
+    ts, count = base_time_us(), 0
     rnd = rng.random
     with open(path, "wb", buffering=1 << 22) as out:
         out.write(PCAP_GLOBAL)
@@ -395,7 +425,7 @@ def write_flood(path, seed, nflows, lag=1000):
     dsts = [(bytes([10, 250, 0, 1 + i % 64]), (3306, 15991, 16001, 2379)[i % 4])
             for i in range(256)]
     isns = [rng.getrandbits(32) for _ in range(nflows)]
-    ts, count = 1_700_000_000 * 1_000_000, 0
+    ts, count = base_time_us(), 0
     payloads = [bytes(rng.getrandbits(8) for _ in range(16))[: 4 + i % 13] for i in range(64)]
     syn_opts = b"\x02\x04\x05\xb4\x01\x01\x04\x02"  # MSS 1460, NOP, NOP, SACK-permitted
     with open(path, "wb", buffering=1 << 22) as out:
@@ -431,9 +461,12 @@ def main(argv=None):
                     help="mixed: approximate total packets at --data-mult 1")
     ap.add_argument("--data-mult", type=int, default=1)
     ap.add_argument("--midstream", type=float, default=0.0)
+    ap.add_argument("--active", type=int, default=1500, help="mixed: flows open at a time")
+    ap.add_argument("--no-fin", action="store_true", help="mixed: leave every flow open")
     a = ap.parse_args(argv)
     if a.kind == "mixed":
-        n, f = write_mixed(a.out, a.seed, a.flows or 22000, a.packets, a.data_mult, a.midstream)
+        n, f = write_mixed(a.out, a.seed, a.flows or 22000, a.packets, a.data_mult, a.midstream,
+                           a.active, not a.no_fin)
     else:
         n, f = write_flood(a.out, a.seed, a.flows or 1_000_000)
     print("%s: %d packets, %d flows" % (a.out, n, f))
