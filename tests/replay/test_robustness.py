@@ -52,6 +52,8 @@ def check_cuts(sensor, pcap, tmp):
         return [f"only {len(offs)} records: too short to test"]
     # Inside a record's data, inside a record header, and inside the data of the last.
     cuts = [offs[len(offs) * 3 // 10] + 16 + 1, offs[len(offs) * 55 // 100] + 5, len(data) - 1]
+    # A capture of only IP fragments has no flows even whole.
+    flows_whole = bool(run(sensor, ["-r", pcap]).stdout.strip())
     for cut in cuts:
         path = os.path.join(tmp, "cut.pcap")
         with open(path, "wb") as f:
@@ -64,7 +66,7 @@ def check_cuts(sensor, pcap, tmp):
                             f"{res.returncode}: {res.stderr.strip()[-300:]}")
             continue
         good = int(m.group(1)) - 1
-        if good > 0 and not res.stdout.strip():
+        if good > 0 and flows_whole and not res.stdout.strip():
             problems.append(f"cut at {cut}: {good} good packets but no flow record")
         summary = re.search(r"vtls-sensor: (\d+) packets", res.stderr)
         if not summary or int(summary.group(1)) != good:
