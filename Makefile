@@ -41,8 +41,8 @@ build-asan: $(BUILD_SAN)/Makefile
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
 run: deps build
-	$(SENSOR) -r $(DEMO_PCAP) $(if $(wildcard $(DEMO_INV)),--inventory $(DEMO_INV)) \
-	    --flows -
+	$(SENSOR) -r $(DEMO_PCAP) --inventory $(DEMO_INV) --ca-bundle pcaps/certs/ca.pem \
+	    --rules rules/vitess-tls.yaml --summary
 
 test: deps build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1127,7 +1127,7 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
     ev->ndpi.protocol = s->ndpi_proto;
     ev->http.method = s->http_method;
     ev->http.path = s->http_path;
-    ev->http.host = s->proto != APP_GRPC && s->proto != APP_HTTP2 ? s->authority : NULL;
+    ev->http.host = s->http_method != NULL ? s->authority : NULL;
     ev->http.user_agent = s->http_method != NULL ? s->user_agent : NULL;
     if (s->http_status != 0)
         ev->http.status = RULES_NUM(s->http_status);
