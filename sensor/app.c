@@ -492,8 +492,9 @@ static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_
         app_append(risks, sizeof(risks), &used, r.risks[i]);
     s->ndpi_risks = istr_cstr(e->strings, risks);
 
-    /* nDPI's name only decides what our dissectors could not. */
-    if (s->proto != APP_UNKNOWN)
+    /* nDPI's name only decides what our dissectors could not, and never a
+     * guess from the port alone. */
+    if (s->proto != APP_UNKNOWN || r.guessed)
         return;
     if (strstr(r.protocol, "TLS") != NULL)
         s->proto = APP_TLS, s->enc = APP_ENC_TLS;
