@@ -12,7 +12,7 @@ DEMO_INV    = pcaps/demo-cluster.inventory.yaml
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libssl-dev libmaxminddb-dev \
              libndpi-dev libcriterion-dev libnghttp2-dev libyaml-dev libjansson-dev \
              libmicrohttpd-dev libgnutls28-dev libcrypt-dev
-DEPS_TEST  = python3 tshark clang-format prometheus curl openssl
+DEPS_TEST  = python3 tshark clang-format prometheus curl openssl iproute2
 # Only `make pcaps` needs the real servers.
 DEPS_PCAPS = tcpdump ethtool iproute2 openssl gnutls-bin mariadb-server mariadb-client \
              etcd-server etcd-client python3-grpcio zookeeper python3-kazoo socat \

@@ -93,6 +93,29 @@ static bool ee_cert(json_t *tls, const struct rules_event *ev)
     return ee_attach(tls, "cert", c, ok);
 }
 
+/* The chain as sent, leaf first (TLS <= 1.2). */
+static bool ee_chain(json_t *tls, const struct rules_event *ev)
+{
+    if (ev->nchain == 0)
+        return true;
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return false;
+    for (size_t i = 0; i < ev->nchain && i < RULES_CHAIN_MAX; i++) {
+        json_t *c = json_object();
+        bool ok = c != NULL && ee_str(c, "subject", ev->chain[i].subject) &&
+                  ee_str(c, "issuer", ev->chain[i].issuer) &&
+                  ee_time(c, "not_after", ev->chain[i].not_after) &&
+                  ee_str(c, "sha256", ev->chain[i].sha256);
+        if (!ok || json_array_append_new(arr, c) != 0) {
+            json_decref(ok ? NULL : c);
+            json_decref(arr);
+            return false;
+        }
+    }
+    return json_object_set_new(tls, "chain", arr) == 0;
+}
+
 static bool ee_tls(json_t *rec, const struct rules_event *ev)
 {
     json_t *t = json_object();
@@ -111,7 +134,7 @@ static bool ee_tls(json_t *rec, const struct rules_event *ev)
         snprintf(hex, sizeof(hex), "0x%04x", (unsigned)ev->tls.cipher_id.v);
         ok = ee_str(t, "cipher", hex);
     }
-    ok = ok && ee_cert(t, ev);
+    ok = ok && ee_cert(t, ev) && ee_chain(t, ev);
     return ee_attach(rec, "tls", t, ok);
 }
 

@@ -72,6 +72,8 @@ struct rules_geo {
     struct rules_geo_kv custom[RULES_GEO_CUSTOM_MAX];
 };
 
+#define RULES_CHAIN_MAX 4
+
 struct rules_event {
     enum rules_event_kind kind;
     struct rules_num time; /* event.time: packet time, seconds since the epoch */
@@ -155,6 +157,13 @@ struct rules_event {
         struct rules_num shared_by_components; /* distinct components seen presenting it */
         struct rules_num depth;                /* 0 = leaf */
     } cert;
+
+    /* The server's chain as sent (TLS <= 1.2), leaf first: for output only. */
+    struct {
+        const char *subject, *issuer, *sha256;
+        struct rules_num not_after;
+    } chain[RULES_CHAIN_MAX];
+    size_t nchain;
 
     struct {
         struct rules_geo src, dst;

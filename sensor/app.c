@@ -72,7 +72,9 @@ struct app_summary {
     const char *mysql_version, *mysql_user, *mysql_plugin, *mysql_switch;
     const char *ndpi_proto, *ndpi_risks;
     const char *client_name, *server_name;
-    struct cc_entry *leaf;   /* server's certificate (TLS <= 1.2), shared */
+    struct cc_entry *leaf;                       /* server's certificate (TLS <= 1.2), shared */
+    struct cc_entry *chain[RULES_CHAIN_MAX - 1]; /* the certificates sent after it */
+    const char *ndpi_risk[4];
     const char *chain_error; /* OpenSSL's reason when the chain did not verify */
     rules_bool chain_valid;  /* absent without --ca-bundle or certificate */
     rules_bool sni_match;    /* absent without SNI or certificate */
@@ -258,6 +260,10 @@ void app_release(struct app_engine *e, struct flow *f)
         istr_put(e->strings, *strs[i]);
     istr_put(e->strings, a->s.chain_error);
     cc_put(e->certs, a->s.leaf);
+    for (size_t i = 0; i < RULES_CHAIN_MAX - 1; i++)
+        cc_put(e->certs, a->s.chain[i]);
+    for (size_t i = 0; i < 4; i++)
+        istr_put(e->strings, a->s.ndpi_risk[i]);
     if (!a->uncharged)
         flow_mem_release(e->ft, sizeof(*a));
     free(a);
@@ -304,7 +310,7 @@ static void app_sum_fingerprints(struct app_engine *e, struct app_summary *s,
 /* Look up (parse on first sight) every certificate of direction dir;
  * those not seen before are kept in nc for their certificate events. */
 static struct cc_entry *app_certs_dir(struct app_engine *e, const struct tls_parser *tp, int dir,
-                                      struct app_new_certs *nc)
+                                      struct app_new_certs *nc, struct cc_entry **chain)
 {
     struct cc_entry *leaf = NULL;
     size_t n = tls_cert_count(tp, dir);
@@ -321,6 +327,8 @@ static struct cc_entry *app_certs_dir(struct app_engine *e, const struct tls_par
         }
         if (i == 0 && dir == TLS_DIR_SERVER)
             leaf = ce;
+        else if (dir == TLS_DIR_SERVER && i < RULES_CHAIN_MAX)
+            chain[i - 1] = ce;
         else
             cc_put(e->certs, ce);
     }
@@ -354,8 +362,9 @@ static void app_check_chain(struct app_engine *e, struct app_summary *s,
 static void app_sum_certs(struct app_engine *e, struct app_summary *s, const struct tls_parser *tp,
                           struct app_new_certs *nc)
 {
-    s->leaf = app_certs_dir(e, tp, TLS_DIR_SERVER, nc);
-    cc_put(e->certs, app_certs_dir(e, tp, TLS_DIR_CLIENT, nc));
+    struct cc_entry *unused[RULES_CHAIN_MAX - 1] = {NULL};
+    s->leaf = app_certs_dir(e, tp, TLS_DIR_SERVER, nc, s->chain);
+    cc_put(e->certs, app_certs_dir(e, tp, TLS_DIR_CLIENT, nc, unused));
     s->cert_observable = s->leaf != NULL;
     if (s->leaf != NULL)
         app_check_chain(e, s, tp);
@@ -491,6 +500,8 @@ static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_
     for (unsigned i = 0; i < r.nrisks; i++)
         app_append(risks, sizeof(risks), &used, r.risks[i]);
     s->ndpi_risks = istr_cstr(e->strings, risks);
+    for (unsigned i = 0; i < r.nrisks && i < 4; i++)
+        s->ndpi_risk[i] = istr_cstr(e->strings, r.risks[i]);
 
     /* nDPI's name only decides what our dissectors could not, and never a
      * guess from the port alone. */
@@ -1113,6 +1124,23 @@ static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new
     }
 }
 
+static void app_event_chain(struct rules_event *ev, const struct app_summary *s)
+{
+    const struct cc_entry *all[RULES_CHAIN_MAX] = {s->leaf};
+    for (size_t i = 0; i + 1 < RULES_CHAIN_MAX; i++)
+        all[i + 1] = s->chain[i];
+    for (size_t i = 0; i < RULES_CHAIN_MAX && all[i] != NULL; i++) {
+        const struct x509_info *x = &all[i]->info;
+        ev->chain[i].sha256 = x->sha256;
+        if (x->status == X509_OK) {
+            ev->chain[i].subject = x->subject;
+            ev->chain[i].issuer = x->issuer;
+            ev->chain[i].not_after = RULES_NUM(x->not_after);
+        }
+        ev->nchain = i + 1;
+    }
+}
+
 void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_event *ev)
 {
     static const struct app_summary none;
@@ -1126,6 +1154,12 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
     app_event_tls(ev, s);
     app_event_mysql(ev, s);
     ev->ndpi.protocol = s->ndpi_proto;
+    size_t nrisk = 0;
+    while (nrisk < 4 && s->ndpi_risk[nrisk] != NULL)
+        nrisk++;
+    if (nrisk > 0)
+        ev->ndpi.risks = (struct rules_strlist){.v = s->ndpi_risk, .n = nrisk};
+    app_event_chain(ev, s);
     ev->http.method = s->http_method;
     ev->http.path = s->http_path;
     ev->http.host = s->http_method != NULL ? s->authority : NULL;

@@ -173,6 +173,27 @@ def test_geo(args, tmp):
           f"geo: %geo.src.zone in the message ({got[0]['alert']['message'] if got else ''})")
 
 
+def flows_of(args, pcap, *extra):
+    res = sensor_run(args, "-r", os.path.join(args.pcaps, pcap), "--flows", "-", "--alerts",
+                     "/dev/null", *extra)
+    assert res.returncode == 0, res.stderr
+    return [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+
+
+def test_flow_tls(args):
+    ca = ["--ca-bundle", os.path.join(args.pcaps, "certs", "ca.pem")]
+    rec = flows_of(args, "cert-unknown-ca.pcap", *ca)[0]
+    chain = rec["tls"].get("chain", [])
+    check(len(chain) == 2 and chain[0]["issuer"] == chain[1]["subject"]
+          and chain[0]["sha256"] == rec["tls"]["cert"]["sha256"],
+          f"flow record: tls.chain as sent, leaf first ({len(chain)} certificates)")
+    check(rec["tls"]["cert"]["chain_valid"] is False and rec["tls"]["cert"]["chain_error"],
+          "flow record: chain validation result and OpenSSL's reason")
+    rec13 = flows_of(args, "tls13-basic.pcap", *ca)[0]
+    check(rec13["tls"]["cert"] == {"observable": False} and "chain" not in rec13["tls"],
+          "flow record: TLS 1.3 says the certificate was not observable")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sensor", required=True)
@@ -181,6 +202,7 @@ def main():
     args.src = os.path.dirname(os.path.abspath(args.pcaps))
     with tempfile.TemporaryDirectory() as tmp:
         test_eve(args)
+        test_flow_tls(args)
         test_ecs(args)
         test_dedup(args)
         test_sighup(args, tmp)
