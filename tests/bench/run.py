@@ -328,6 +328,68 @@ def verdict_memory(tools, wl, runs):
                 acc=float(hit[4]) * 1048576 / held if held else float("nan"))
 
 
+LIVE_RE = re.compile(r"(\d+) received by filter, (\d+) dropped by kernel")
+TCPDUMP_RE = re.compile(r"(\d+) packets? received by filter\s+(\d+) packets? dropped by kernel")
+
+
+def live(tools, wl, wd):
+    """Replay the mixed capture with tcpreplay --topspeed onto a veth whose
+    peer sits in a private network namespace, where vtls-sensor -i and
+    tcpdump -w /dev/null capture at the same time; compare kernel drops."""
+    need = [shutil.which(x) for x in ("ip", "tcpreplay", "tcpdump")]
+    if os.geteuid() != 0 or None in need:
+        return dict(error="needs root, ip, tcpreplay and tcpdump")
+    ns, host, peer = "vtlsbench%d" % os.getpid(), "vtb%d" % (os.getpid() % 10000), "vtbp"
+    path, n, _f = wl["mixed"]
+    run = lambda *c: subprocess.run(list(c), capture_output=True, text=True)
+    res = {}
+    try:
+        for c in (["ip", "netns", "add", ns],
+                  ["ip", "link", "add", host, "type", "veth", "peer", "name", peer, "netns", ns],
+                  ["ip", "link", "set", host, "up"],
+                  ["ip", "-n", ns, "link", "set", peer, "up"]):
+            r = run(*c)
+            if r.returncode != 0:
+                return dict(error="%s: %s" % (" ".join(c), r.stderr.strip()))
+        errs = {k: tempfile.TemporaryFile(dir=wd) for k in ("sensor", "tcpdump")}
+        null = open(os.devnull, "wb")
+        procs = {
+            "sensor": subprocess.Popen(["ip", "netns", "exec", ns, tools.sensor, "-i", peer]
+                                       + tools.sensor_extra, stdout=null,
+                                       stderr=errs["sensor"]),
+            "tcpdump": subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-n", "-i", peer,
+                                         "-w", "/dev/null"], stdout=null,
+                                        stderr=errs["tcpdump"]),
+        }
+        time.sleep(2.0)
+        log("live: tcpreplay --topspeed of %d packets" % n)
+        r = run("tcpreplay", "--topspeed", "-i", host, path)
+        m = re.search(r"Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps", r.stdout)
+        sent = re.search(r"Actual: (\d+) packets", r.stdout)
+        res["replay_pps"] = float(m[1]) if m else None
+        res["sent"] = int(sent[1]) if sent else None
+        time.sleep(1.0)
+        for name, p in procs.items():
+            p.send_signal(2)
+        for name, p in procs.items():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            errs[name].seek(0)
+            text = errs[name].read().decode(errors="replace")
+            rx = (LIVE_RE if name == "sensor" else TCPDUMP_RE).search(text)
+            res[name] = (int(rx[1]), int(rx[2])) if rx else None
+            if rx is None:
+                res[name + "_err"] = text.strip()[-400:]
+        null.close()
+    finally:
+        run("ip", "netns", "del", ns)
+        run("ip", "link", "del", host)
+    return res
+
+
 def malloc_counts(tools, wl):
     if tools.shim is None:
         return None
@@ -410,13 +472,16 @@ def callgrind(tools, wl, wd):
             continue
         per = (irs["slice"][0] - irs["one"][0]) / float(sn - 1)
         res[name] = dict(per_packet=per, total=irs["slice"][0], startup=irs["one"][0],
-                         top=callgrind_top(irs["slice"][1], irs["one"][1], sn - 1, 20))
+                         top=callgrind_top(irs["slice"][1], irs["one"][1], sn - 1, 20),
+                         incl=callgrind_top(irs["slice"][1], irs["one"][1], sn - 1, 25, True,
+                                            os.path.basename(tools.sensor)))
     return res
 
 
-def callgrind_self(outf):
-    """{(function, object): self Ir} from callgrind_annotate."""
-    text = sh(["callgrind_annotate", "--threshold=100", outf])
+def callgrind_self(outf, inclusive=False):
+    """{(function, object): self (or inclusive) Ir} from callgrind_annotate."""
+    text = sh(["callgrind_annotate", "--threshold=100"]
+              + (["--inclusive=yes"] if inclusive else []) + [outf])
     out = {}
     for line in text.split("\n"):
         m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$", line)
@@ -431,12 +496,14 @@ def callgrind_self(outf):
     return out
 
 
-def callgrind_top(slice_out, one_out, packets, n):
-    """Top functions by self instructions per packet: the slice run minus the
-    one-packet run (so start-up such as nDPI's initialisation drops out)."""
-    a, b = callgrind_self(slice_out), callgrind_self(one_out)
-    diff = {k: v - b.get(k, 0) for k, v in a.items()}
-    total = sum(v for v in diff.values() if v > 0) or 1
+def callgrind_top(slice_out, one_out, packets, n, inclusive=False, obj=None):
+    """Top functions by self (or inclusive) instructions per packet: the slice
+    run minus the one-packet run (so start-up such as nDPI's initialisation
+    drops out); only functions of object `obj` when given."""
+    a, b = callgrind_self(slice_out, inclusive), callgrind_self(one_out, inclusive)
+    diff = {k: v - b.get(k, 0) for k, v in a.items() if obj is None or k[1] == obj}
+    pos = [v for v in diff.values() if v > 0]
+    total = float((max(pos) if inclusive else sum(pos)) if pos else 1)
     rows = sorted(((v, k) for k, v in diff.items() if v > 0), reverse=True)[:n]
     return [(v / float(packets), 100.0 * v / total, k[0], k[1]) for v, k in rows]
 
@@ -536,7 +603,7 @@ def verdict(ok):
     return "met" if ok else "NOT met"
 
 
-def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms, vm):
+def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms, vm, lv):
     L = []
     cpu, ncpu, mem, kern, deb = machine()
     v = versions(tools)
@@ -657,8 +724,8 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
     L.append("Baseline RSS (sensor on a one-packet capture): %.1f MiB. Bytes per flow = "
              "(peak RSS - baseline) / (created - evicted), i.e. flows held at the end, which "
              "is the peak for this capture (no flow ends). These flows never reach a "
-             "verdict (SYN + a few bytes), so this is the handshake-state cost; a flow past "
-             "its verdict should cost no more.\n" % (fl["base_rss"] / 1048576.0))
+             "verdict (SYN + a few bytes, no reply), so this is the cost of a flow still being "
+             "inspected; flows past their verdict are measured below.\n" % (fl["base_rss"] / 1048576.0))
     d = fl.get("default")
     if d and "bpf" in d:
         checks.append(("<= 400 bytes per tracked flow in the flood (RSS, before any verdict)",
@@ -736,6 +803,12 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
             for ir, pct, fn, lib in cg["sensor"]["top"]:
                 L.append("| %.1f | %.1f | `%s` | %s |" % (ir, pct, fn, lib))
             L.append("")
+            L.append("The sensor's own functions by inclusive instructions per packet (callees "
+                     "included; same subtraction), i.e. where the pipeline spends them:\n")
+            L.append("| Ir/packet | function |\n|---:|---|")
+            for ir, _pct, fn, _lib in cg["sensor"]["incl"]:
+                L.append("| %.1f | `%s` |" % (ir, fn))
+            L.append("")
 
     L.append("## Handshakes and rule evaluations per second\n")
     L.append("| measure | value | from |\n|---|---:|---|")
@@ -759,6 +832,22 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
         L.append("%s (%s):\n" % (name, o["how"]))
         L.append("```\n%s\n```\n" % (o["text"] or "(no output)")[-1500:])
 
+    if lv:
+        L.append("## Live capture\n")
+        if "error" in lv:
+            L.append("not measured: %s\n" % lv["error"])
+        else:
+            L.append("tcpreplay --topspeed of the mixed capture (%s packets sent at %s "
+                     "packets/s) onto a veth; on its peer, in a private network namespace, "
+                     "`vtls-sensor -i` (defaults) and `tcpdump -w /dev/null` capture at the "
+                     "same time.\n" % (lv.get("sent"), fmt_rate(lv.get("replay_pps") or 0)))
+            L.append("| capture | received by filter | dropped by kernel |\n|---|---:|---:|")
+            for name in ("sensor", "tcpdump"):
+                v = lv.get(name)
+                L.append("| %s | %s | %s |" % (name, v[0] if v else "?", v[1] if v else
+                                               lv.get(name + "_err", "?")))
+            L.append("")
+
     if FAILURES:
         L.append("## Failed runs\n")
         for cmd, rc, err in FAILURES:
@@ -768,8 +857,15 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
     L.append("| target | measured | |\n|---|---|---|")
     for what, val, ok in checks:
         L.append("| %s | %s | %s |" % (what, val, verdict(ok)))
-    L.append("| live capture: no more drops than tcpdump on a veth | not measured by this "
-             "harness | |")
+    if lv and "error" not in lv and lv.get("sensor") and lv.get("tcpdump"):
+        checks_live = lv["sensor"][1] <= lv["tcpdump"][1]
+        L.append("| live capture: no more kernel drops than tcpdump on the same veth | "
+                 "sensor %d, tcpdump %d | %s |" % (lv["sensor"][1], lv["tcpdump"][1],
+                                                   verdict(checks_live)))
+        checks.append(("live drops", "", checks_live))
+    else:
+        L.append("| live capture: no more drops than tcpdump on a veth | not measured (%s) | |"
+                 % ((lv or {}).get("error") or "skipped or no drop counts"))
     L.append("")
     return "\n".join(L), checks
 
@@ -809,11 +905,12 @@ def main():
         mc = malloc_counts(tools, wl) if "malloc" not in skip else None
         ms = massif(tools, wl, wd) if "massif" not in skip else None
         vm = verdict_memory(tools, wl, args.runs) if "flood" not in skip else None
+        lv = live(tools, wl, wd) if "live" not in skip else None
         cg = callgrind(tools, wl, wd) if "callgrind" not in skip else None
         others = other_benches(tools, wd)
         text, checks = report(args, tools, wl, thr, fl or {"flows": 0, "base_rss": 0}, mc, cg,
                               others, time.perf_counter() - t0, summary,
-                              "%s at start, %s at end" % (load0, loadavg()), ms, vm)
+                              "%s at start, %s at end" % (load0, loadavg()), ms, vm, lv)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
