@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sensor/config.h"
+
 enum {
     OPT_FLOWS = 256,
     OPT_NO_PROMISC,
@@ -38,6 +40,7 @@ enum {
     OPT_SUMMARY,
     OPT_NO_SUMMARY,
     OPT_GEOIP,
+    OPT_CONFIG,
 };
 
 static const struct option opt_longopts[] = {
@@ -71,6 +74,7 @@ static const struct option opt_longopts[] = {
     {"dedup-window", required_argument, NULL, OPT_DEDUP_WINDOW},
     {"summary", no_argument, NULL, OPT_SUMMARY},
     {"geoip", required_argument, NULL, OPT_GEOIP},
+    {"config", required_argument, NULL, OPT_CONFIG},
     {"no-summary", no_argument, NULL, OPT_NO_SUMMARY},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -122,6 +126,8 @@ static void opt_usage(FILE *out)
           "                            (defaults 60, 3600, 10, 60)\n"
           "      --hash-seed N         flow hash seed (default: random)\n"
           "Other:\n"
+          "      --config FILE         YAML mapping of these long options to values; the\n"
+          "                            command line wins\n"
           "  -q, --quiet               no statistics on stderr\n"
           "      --version             print the version\n"
           "  -h, --help                this help\n",
@@ -225,6 +231,8 @@ static bool opt_parse_policy(struct opts *o, int c, const char *arg)
     case OPT_RULES:
         opt_rules(o, arg);
         break;
+    case OPT_CONFIG:
+        break; /* read before the command line (opt_parse) */
     case OPT_GEOIP:
         if (o->ngeoip == OPT_MAX_RULES) {
             fprintf(stderr, "vtls-sensor: --geoip: at most %d databases\n", OPT_MAX_RULES);
@@ -326,10 +334,11 @@ static bool opt_parse_short(struct opts *o, int c, const char *arg)
     return true;
 }
 
-void opt_parse(struct opts *o, int argc, char **argv)
+/* Parse one argument vector into o. */
+static void opt_parse_argv(struct opts *o, int argc, char **argv)
 {
     int c;
-    opt_defaults(o);
+    optind = 0; /* GNU getopt: start over */
     while ((c = getopt_long(argc, argv, "r:i:f:s:qh", opt_longopts, NULL)) != -1) {
         if (!opt_parse_short(o, c, optarg) && !opt_parse_flow(o, c, optarg) &&
             !opt_parse_policy(o, c, optarg)) {
@@ -341,6 +350,22 @@ void opt_parse(struct opts *o, int argc, char **argv)
         fprintf(stderr, "vtls-sensor: unexpected argument \"%s\"\n", argv[optind]);
         exit(2);
     }
+}
+
+void opt_parse(struct opts *o, int argc, char **argv)
+{
+    static struct cfg_args file; /* o keeps pointers into it for the run */
+    const char *path = cfg_find_path(argc, argv);
+    opt_defaults(o);
+    if (path != NULL) {
+        char err[512];
+        if (cfg_load(path, opt_longopts, argc, argv, &file, err, sizeof(err)) != 0) {
+            fprintf(stderr, "vtls-sensor: --config %s\n", err);
+            exit(2);
+        }
+        opt_parse_argv(o, file.argc, file.argv);
+    }
+    opt_parse_argv(o, argc, argv);
     opt_check(o);
 }
 
