@@ -18,7 +18,7 @@ DEPS_PCAPS = tcpdump ethtool iproute2 openssl gnutls-bin mariadb-server mariadb-
              etcd-server etcd-client python3-grpcio zookeeper python3-kazoo socat \
              libmaxmind-db-writer-perl
 
-.PHONY: all deps deps-pcaps build build-asan run test bench lint format pcaps clean
+.PHONY: all deps deps-pcaps build build-asan run test bench lint format pcaps fuzz clean
 
 all: build
 
@@ -58,6 +58,25 @@ lint:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# libFuzzer targets (clang), each run for FUZZ_SECONDS on a fresh corpus in build-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
+              $(shell pkg-config --cflags libnghttp2 openssl yaml-0.1)
+FUZZ_LIBS = $(shell pkg-config --libs libnghttp2 openssl yaml-0.1) -lpcap
+fuzz:
+	mkdir -p build-fuzz/corpus-stream build-fuzz/corpus-decode build-fuzz/corpus-rules
+	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_stream tests/fuzz/fuzz_stream.c \
+	    dissectors/tls.c dissectors/tls_ciphers.c dissectors/fingerprint.c dissectors/mysql.c \
+	    dissectors/http2.c dissectors/http1.c dissectors/zookeeper.c $(FUZZ_LIBS)
+	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_decode tests/fuzz/fuzz_decode.c \
+	    sensor/decode.c sensor/flow.c $(FUZZ_LIBS)
+	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_rules tests/fuzz/fuzz_rules.c \
+	    rules/fields.c rules/rules_[a-z]*.c $(FUZZ_LIBS)
+	build-fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-stream
+	build-fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-decode
+	build-fuzz/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/rules.dict \
+	    build-fuzz/corpus-rules
 
 pcaps: deps-pcaps
 	./pcaps/gen/all.sh
