@@ -144,6 +144,8 @@ def make_workloads(args, wd):
         ("flood-small", ["flood", "--flows", str(MASSIF_FLOWS)]),
         ("verdict", ["mixed", "--packets", "0", "--flows", str(VERDICT_FLOWS), "--active", "500",
                      "--fin", "0"]),
+        ("verdict-small", ["mixed", "--packets", "0", "--flows", str(VERDICT_FLOWS // 4),
+                           "--active", "500", "--fin", "0"]),
         ("malloc1x", ["mixed", "--packets", str(MALLOC_PACKETS), "--flows", str(MALLOC_FLOWS)]),
         ("malloc2x", ["mixed", "--packets", str(MALLOC_PACKETS), "--flows", str(MALLOC_FLOWS),
                       "--data-mult", "2"]),
@@ -322,7 +324,9 @@ def verdict_memory(tools, wl, runs):
     created, evicted = int(hit[1]), int(hit[2])
     rss = max(r.rss for r in allr)
     held = created - evicted
-    return dict(flows=nflows, packets=n, created=created, evicted=evicted,
+    cpu = statistics.median(r.user + r.sys for r in allr)
+    return dict(flows=nflows, packets=n, created=created, evicted=evicted, cpu=cpu,
+                flows_per_s=created / max(cpu, 1e-6), pps=n / max(cpu, 1e-6),
                 peak_mib=float(hit[4]), rss=rss, base_rss=base.rss,
                 bpf=(rss - base.rss) / float(held) if held else float("nan"),
                 acc=float(hit[4]) * 1048576 / held if held else float("nan"))
@@ -415,14 +419,14 @@ def malloc_counts(tools, wl):
     return res
 
 
-def massif(tools, wl, wd):
+def massif(tools, wl, wd, capture="flood-small"):
     """Heap at its peak by allocation site (top-level entries of the peak
-    snapshot), sensor on the small flood capture: [(bytes, percent, site)]."""
+    snapshot), sensor on a small capture: dict(flows, total, rows=[(bytes, %, site)])."""
     if tools.valgrind is None:
         return None
-    path, _n, nflows = wl["flood-small"]
-    outf = os.path.join(wd, "massif.out")
-    log("massif on %d-flow flood" % nflows)
+    path, _n, nflows = wl[capture]
+    outf = os.path.join(wd, "massif.%s.out" % capture)
+    log("massif on %s (%d flows)" % (capture, nflows))
     r = run_once([tools.valgrind, "--tool=massif", "--massif-out-file=" + outf]
                  + tools.sensor_cmd(path))
     if r.rc != 0 or not os.path.exists(outf):
@@ -603,7 +607,7 @@ def verdict(ok):
     return "met" if ok else "NOT met"
 
 
-def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms, vm, lv):
+def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms, vm, lv, msv):
     L = []
     cpu, ncpu, mem, kern, deb = machine()
     v = versions(tools)
@@ -752,14 +756,19 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
         checks.append(("<= 400 bytes per tracked flow past its verdict (RSS)",
                        "%.0f B (accounted %.0f B)" % (vm["bpf"], vm["acc"]),
                        vm["bpf"] <= TARGETS["bytes_per_flow"]))
-    if ms:
-        L.append("Where the flood's memory goes: valgrind massif, sensor with default memcap "
-                 "on a %d-flow flood (same shape), heap at its peak by allocation site:\n"
-                 % ms["flows"])
+    for m, what in ((msv, "flows past their verdict (the `verdict` capture's shape, "
+                           "%d flows left open)"),
+                    (ms, "the flood (same shape, %d flows)")):
+        if not m:
+            continue
+        L.append(("Where the memory goes for " + what + ": valgrind massif, sensor with "
+                  "default memcap, heap at its peak by allocation site:\n") % m["flows"])
         L.append("| bytes | % of heap | bytes/flow | allocation site |\n|---:|---:|---:|---|")
-        for b, pct, site in ms["rows"]:
-            L.append("| %d | %.1f | %.0f | `%s` |" % (b, pct, b / float(ms["flows"]), site))
+        for b, pct, site in m["rows"]:
+            L.append("| %d | %.1f | %.0f | `%s` |" % (b, pct, b / float(m["flows"]), site))
         L.append("")
+        L.append("(bytes/flow is bytes / flows; for tables sized at start-up, such as nDPI's "
+                 "initialisation or a fixed de-duplication table, it is not a per-flow cost.)\n")
 
     L.append("## Allocations on the fast path\n")
     if mc is None:
@@ -827,6 +836,12 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
         else:
             L.append("| %s | not yet available | no tests/bench/bench_*.c prints %s |"
                      % (label, keys[0]))
+    if vm:
+        L.append("| flows from opening to verdict per second, whole pipeline | %s | "
+                 "vtls-sensor -r on the `verdict` capture: %d flows (each a real handshake: "
+                 "TLS 1.3, MySQL+TLS 1.2, h2c or etcd, plus 2-6 data packets) in %.2f s CPU, "
+                 "%s packets/s |" % (fmt_rate(vm["flows_per_s"]), vm["created"], vm["cpu"],
+                                     fmt_rate(vm["pps"])))
     L.append("")
     for name, o in others.items():
         L.append("%s (%s):\n" % (name, o["how"]))
@@ -904,13 +919,14 @@ def main():
         fl = flood(tools, wl, args.runs) if "flood" not in skip else None
         mc = malloc_counts(tools, wl) if "malloc" not in skip else None
         ms = massif(tools, wl, wd) if "massif" not in skip else None
+        msv = massif(tools, wl, wd, "verdict-small") if "massif" not in skip else None
         vm = verdict_memory(tools, wl, args.runs) if "flood" not in skip else None
         lv = live(tools, wl, wd) if "live" not in skip else None
         cg = callgrind(tools, wl, wd) if "callgrind" not in skip else None
         others = other_benches(tools, wd)
         text, checks = report(args, tools, wl, thr, fl or {"flows": 0, "base_rss": 0}, mc, cg,
                               others, time.perf_counter() - t0, summary,
-                              "%s at start, %s at end" % (load0, loadavg()), ms, vm, lv)
+                              "%s at start, %s at end" % (load0, loadavg()), ms, vm, lv, msv)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
