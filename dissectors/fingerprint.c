@@ -3,10 +3,11 @@
  * technical_details/JA4.md. */
 #include "dissectors/fingerprint.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dissectors/digest.h"
 
 #include "dissectors/tls_ciphers.h"
 
@@ -39,22 +40,25 @@ static void str_put(struct fp_str *s, const char *t, size_t n)
     s->p[s->n] = '\0';
 }
 
-/* Append v in decimal. */
+/* Append v in decimal (a hand loop: snprintf costs more than the rest of a JA3). */
 static void str_dec(struct fp_str *s, unsigned v)
 {
     char t[12];
-    int w = snprintf(t, sizeof(t), "%u", v);
-
-    str_put(s, t, (size_t)w);
+    size_t i = sizeof(t);
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    str_put(s, t + i, sizeof(t) - i);
 }
 
 /* Append v as 4 lower-case hex digits. */
 static void str_hex4(struct fp_str *s, unsigned v)
 {
-    char t[8];
-    int w = snprintf(t, sizeof(t), "%04x", v & 0xffffu);
-
-    str_put(s, t, (size_t)w);
+    static const char digits[] = "0123456789abcdef";
+    char t[4] = {digits[(v >> 12) & 0xf], digits[(v >> 8) & 0xf], digits[(v >> 4) & 0xf],
+                 digits[v & 0xf]};
+    str_put(s, t, 4);
 }
 
 /* Append v (0..99) as 2 decimal digits. */
@@ -85,27 +89,12 @@ static void str_dec_list(struct fp_str *s, const uint16_t *v, size_t n)
     }
 }
 
-/* Digest of data as lower-case hex; keep `hexlen` digits. */
-static bool digest_hex(const EVP_MD *md, const char *data, size_t n, char *hex, size_t hexlen)
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-    static const char digits[] = "0123456789abcdef";
-
-    if (!EVP_Digest(data, n, d, &dl, md, NULL) || hexlen > 2 * (size_t)dl)
-        return false;
-    for (size_t i = 0; i < hexlen; i++)
-        hex[i] = digits[(d[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
-    hex[hexlen] = '\0';
-    return true;
-}
-
 /* Hash the JA3 string with MD5 into md5 when asked; copy to str when asked. */
 static enum fp_result ja3_finish(struct fp_str *s, char *str, size_t cap, char *md5, bool truncated)
 {
     if (s->overflow)
         return FP_ERROR;
-    if (md5 && !digest_hex(EVP_md5(), s->p, s->n, md5, 32))
+    if (md5 && dg_hex(DG_MD5, s->p, s->n, md5, 32) != 0)
         return FP_ERROR;
     if (str) {
         if (s->n + 1 > cap)
@@ -276,7 +265,7 @@ static void ja4_section(struct fp_str *out, const char *list, size_t len, bool e
             str_char(out, list[i]);
         return;
     }
-    if (empty || !digest_hex(EVP_sha256(), list, len, hex, 12))
+    if (empty || dg_hex(DG_SHA256, list, len, hex, 12) != 0)
         memcpy(hex, "000000000000", 13);
     for (size_t i = 0; i < 12; i++)
         str_char(out, hex[i]);

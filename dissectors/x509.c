@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dissectors/digest.h"
+
 struct x509_verifier {
     X509_STORE *store;
     size_t count;
@@ -216,19 +218,8 @@ static void get_constraints(X509 *x, struct x509_info *out)
 
 int x509_sha256_hex(const uint8_t *der, size_t len, char out[X509_SHA256_HEX])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    static const char digits[] = "0123456789abcdef";
-
     out[0] = '\0';
-    if (!EVP_Digest(der, len, md, &n, EVP_sha256(), NULL) || n != 32)
-        return -1;
-    for (unsigned int i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 0xf];
-    }
-    out[64] = '\0';
-    return 0;
+    return dg_hex(DG_SHA256, der, len, out, 64);
 }
 
 /* Decode exactly len bytes of DER; NULL if OpenSSL refuses or bytes trail. */

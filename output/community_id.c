@@ -2,6 +2,8 @@
 #include "output/community_id.h"
 
 #include <openssl/evp.h>
+
+#include "dissectors/digest.h"
 #include <string.h>
 
 /* Whether (a, ap) orders before (b, bp): address bytes first, then port. */
@@ -39,13 +41,12 @@ char *cid_v1(uint16_t seed, int family, const struct dec_addr *src, uint16_t spo
     cid_put16(p, ap), p += 2;
     cid_put16(p, bp), p += 2;
 
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    unsigned char md[DG_MAX_SIZE];
     out[0] = '\0';
-    if (!EVP_Digest(buf, (size_t)(p - buf), md, &mdlen, EVP_sha1(), NULL) || mdlen != 20)
+    if (dg_digest(DG_SHA1, buf, (size_t)(p - buf), md) != 20)
         return out;
     out[0] = '1';
     out[1] = ':';
-    EVP_EncodeBlock((unsigned char *)out + 2, md, (int)mdlen);
+    EVP_EncodeBlock((unsigned char *)out + 2, md, 20);
     return out;
 }

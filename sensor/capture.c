@@ -24,8 +24,8 @@ void cap_live_opts_default(struct cap_live_opts *o)
 {
     o->snaplen = 262144;
     o->promisc = true;
-    o->buffer_mb = 0;
-    o->immediate = true;
+    o->buffer_mb = 32;
+    o->immediate = false;
     o->timeout_ms = 100;
 }
 

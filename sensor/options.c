@@ -15,7 +15,7 @@ enum {
     OPT_FLOWS = 256,
     OPT_NO_PROMISC,
     OPT_BUFFER_SIZE,
-    OPT_NO_IMMEDIATE,
+    OPT_IMMEDIATE,
     OPT_MEMCAP,
     OPT_STREAM_DEPTH,
     OPT_TIMEOUT_HANDSHAKE,
@@ -50,7 +50,7 @@ static const struct option opt_longopts[] = {
     {"snaplen", required_argument, NULL, 's'},
     {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
     {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
-    {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
+    {"immediate", no_argument, NULL, OPT_IMMEDIATE},
     {"flows", required_argument, NULL, OPT_FLOWS},
     {"memcap", required_argument, NULL, OPT_MEMCAP},
     {"stream-depth", required_argument, NULL, OPT_STREAM_DEPTH},
@@ -94,8 +94,9 @@ static void opt_usage(FILE *out)
           "  -f, --filter EXPR         BPF capture filter\n"
           "  -s, --snaplen BYTES       live: bytes kept per packet (default 262144)\n"
           "      --no-promisc          live: do not put the interface in promiscuous mode\n"
-          "      --buffer-size MIB     live: kernel capture buffer size\n"
-          "      --no-immediate        live: let the kernel batch packets (100 ms timeout)\n"
+          "      --buffer-size MIB     live: kernel capture buffer size (default 32)\n"
+          "      --immediate           live: take each packet at once instead of in batches\n"
+          "                            (lower latency, more wake-ups, more drops under load)\n"
           "      --user NAME           drop privileges to NAME once the capture is open\n"
           "Policy:\n"
           "      --rules FILE|DIR      rules file or directory of *.yaml (repeatable;\n"
@@ -182,8 +183,8 @@ static bool opt_parse_flow(struct opts *o, int c, const char *arg)
     case OPT_BUFFER_SIZE:
         o->live.buffer_mb = (int)opt_number("--buffer-size", arg, 1, 4096);
         break;
-    case OPT_NO_IMMEDIATE:
-        o->live.immediate = false;
+    case OPT_IMMEDIATE:
+        o->live.immediate = true;
         break;
     case OPT_MEMCAP:
         o->pl.flow.memcap = opt_number("--memcap", arg, 1, 1u << 20) * 1024u * 1024u;
