@@ -16,6 +16,7 @@ the template captures and the parameters are unchanged.
 import argparse
 import concurrent.futures
 import hashlib
+import json
 import os
 import platform
 import re
@@ -283,10 +284,28 @@ def throughput(tools, wl, runs, skip):
 FLOWS_RE = re.compile(r"flows: (\d+) created, (\d+) evicted, (\d+) not tracked[^,]*, peak ([\d.]+)")
 
 
-def sensor_summary(tools, wl):
-    """The sensor's own stderr summary of one non-quiet run over the mixed capture."""
-    r = run_once(tools.sensor_cmd(wl["mixed"][0], quiet=False))
-    return r.stderr.strip()
+def sensor_summary(tools, wl, wd):
+    """The sensor's own stderr summary of one non-quiet run over the mixed
+    capture, and its flow records counted by kind (when it has --flows)."""
+    extra, path = [], os.path.join(wd, "flows.json")
+    if "--flows" in sh([tools.sensor, "--help"]):
+        extra = ["--flows", path]
+    r = run_once(tools.sensor_cmd(wl["mixed"][0], quiet=False, extra=extra))
+    kinds = {}
+    if extra and os.path.exists(path):
+        with open(path, errors="replace") as f:
+            for line in f:
+                try:
+                    d = json.loads(line)
+                except ValueError:
+                    continue
+                if d.get("event_type") != "flow":
+                    continue
+                k = (d.get("app_proto"), d.get("encryption"), (d.get("tls") or {}).get("version"),
+                     (d.get("vitess") or {}).get("server"))
+                kinds[k] = kinds.get(k, 0) + 1
+        os.unlink(path)
+    return r.stderr.strip(), kinds
 
 
 def flood(tools, wl, runs):
@@ -703,9 +722,18 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
              "start-up (CPU of a one-packet run subtracted). ndpiReader is Debian's "
              "libndpi-bin build of nDPI 4.2's own example reader, run with -q.\n"
              % TSHARK_SLICE)
-    if summary:
+    if summary and summary[0]:
         L.append("The sensor's own summary of one run over the mixed capture (without -q):\n")
-        L.append("```\n%s\n```\n" % summary)
+        L.append("```\n%s\n```\n" % summary[0])
+    if summary and summary[1]:
+        L.append("Its flow records (`--flows`) by kind, a check that the workload is what it "
+                 "claims to be:\n")
+        L.append("| flows | app_proto | encryption | TLS version | server component |")
+        L.append("|---:|---|---|---|---|")
+        for k, v in sorted(summary[1].items(), key=lambda kv: -kv[1])[:15]:
+            L.append("| %d | %s |" % (v, " | ".join(str(x) if x is not None else "-"
+                                                    for x in k)))
+        L.append("")
 
     L.append("## Memory: flood capture (%d flows, SYN + a few bytes each)\n" % fl["flows"])
     L.append("| memcap | peak RSS | RSS - baseline | flows created | evicted | not tracked "
@@ -915,7 +943,7 @@ def main():
         wl = make_workloads(args, wd)
         tools.detect_rules(wl["one"][0])
         thr = throughput(tools, wl, args.runs, skip)
-        summary = sensor_summary(tools, wl)
+        summary = sensor_summary(tools, wl, wd)
         fl = flood(tools, wl, args.runs) if "flood" not in skip else None
         mc = malloc_counts(tools, wl) if "malloc" not in skip else None
         ms = massif(tools, wl, wd) if "massif" not in skip else None
