@@ -458,8 +458,8 @@ def massif(tools, wl, wd, capture="flood-small"):
     if m is None:
         return None
     snap = m[1]
-    start = next((i for i, ln in enumerate(lines) if re.match(r"\s*%s\s+[\d,]+\s+[\d,]+" % snap, ln)),
-                 None)
+    row = re.compile(r"\s*%s\s+[\d,]+\s+[\d,]+" % snap)
+    start = next((i for i, ln in enumerate(lines) if row.match(ln)), None)
     if start is None:
         return None
     total = int(lines[start].split()[2].replace(",", ""))
@@ -757,7 +757,8 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
              "(peak RSS - baseline) / (created - evicted), i.e. flows held at the end, which "
              "is the peak for this capture (no flow ends). These flows never reach a "
              "verdict (SYN + a few bytes, no reply), so this is the cost of a flow still being "
-             "inspected; flows past their verdict are measured below.\n" % (fl["base_rss"] / 1048576.0))
+             "inspected; flows past their verdict are measured below.\n"
+             % (fl["base_rss"] / 1048576.0))
     d = fl.get("default")
     if d and "bpf" in d:
         checks.append(("<= 400 bytes per tracked flow in the flood (RSS, before any verdict)",
@@ -924,7 +925,8 @@ def main():
     ap.add_argument("--flood-flows", type=int, default=1_000_000)
     ap.add_argument("--workdir", help="keep and reuse the generated captures here")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
-    ap.add_argument("--skip", default="", help="comma list: ndpi,tshark,callgrind,massif,flood,malloc")
+    ap.add_argument("--skip", default="",
+                    help="comma list: ndpi,tshark,callgrind,massif,flood,malloc,live")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     t0 = time.perf_counter()
