@@ -475,6 +475,31 @@ def massif(tools, wl, wd, capture="flood-small"):
     return dict(flows=nflows, total=total, rows=rows)
 
 
+def perf_profile(tools, wl, wd):
+    """Where the sensor's time goes on the whole mixed capture: perf record with
+    the cpu-clock software event (works without hardware counters, e.g. in a
+    VM), top symbols by self samples: [(percent, symbol, object)]."""
+    perf = shutil.which("perf")
+    if perf is None:
+        return None
+    data = os.path.join(wd, "perf.data")
+    log("perf record (cpu-clock) of the sensor on mixed")
+    r = run_once([perf, "record", "-q", "-e", "cpu-clock", "-F", "4000", "-o", data]
+                 + tools.sensor_cmd(wl["mixed"][0]))
+    if r.rc != 0:
+        return None
+    text = sh([perf, "report", "-i", data, "--no-children", "--sort", "sym,dso", "--stdio"])
+    rows = []
+    for line in text.split("\n"):
+        m = re.match(r"\s*([\d.]+)%\s+\[(.)\]\s+(\S+)\s+(\S+)\s*$", line)
+        if m:
+            rows.append((float(m[1]), m[3], m[4] if m[2] != "k" else "kernel"))
+        if len(rows) >= 25:
+            break
+    os.unlink(data)
+    return rows
+
+
 def callgrind(tools, wl, wd):
     if tools.valgrind is None:
         return None
@@ -841,6 +866,15 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
             for ir, pct, fn, lib in cg["sensor"]["top"]:
                 L.append("| %.1f | %.1f | `%s` | %s |" % (ir, pct, fn, lib))
             L.append("")
+            if cg.get("perf"):
+                L.append("Where the time goes (as opposed to instructions): `perf record -e "
+                         "cpu-clock` of the sensor on the whole mixed capture, top symbols by "
+                         "self samples. Functions that rank higher here than in the "
+                         "instruction table are waiting on memory (cache misses):\n")
+                L.append("| % of samples | symbol | object |\n|---:|---|---|")
+                for pct, sym, obj in cg["perf"]:
+                    L.append("| %.1f | `%s` | %s |" % (pct, sym, obj))
+                L.append("")
             L.append("The sensor's own functions by inclusive instructions per packet (callees "
                      "included; same subtraction), i.e. where the pipeline spends them:\n")
             L.append("| Ir/packet | function |\n|---:|---|")
@@ -926,7 +960,7 @@ def main():
     ap.add_argument("--workdir", help="keep and reuse the generated captures here")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
     ap.add_argument("--skip", default="",
-                    help="comma list: ndpi,tshark,callgrind,massif,flood,malloc,live")
+                    help="comma list: ndpi,tshark,callgrind,perf,massif,flood,malloc,live")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     t0 = time.perf_counter()
@@ -953,6 +987,8 @@ def main():
         vm = verdict_memory(tools, wl, args.runs) if "flood" not in skip else None
         lv = live(tools, wl, wd) if "live" not in skip else None
         cg = callgrind(tools, wl, wd) if "callgrind" not in skip else None
+        if cg is not None and "perf" not in skip:
+            cg["perf"] = perf_profile(tools, wl, wd)
         others = other_benches(tools, wd)
         text, checks = report(args, tools, wl, thr, fl or {"flows": 0, "base_rss": 0}, mc, cg,
                               others, time.perf_counter() - t0, summary,
