@@ -791,7 +791,8 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
     d = fl.get("memcap64")
     if d:
         over = d["rss"] - fl["base_rss"] - 64 * 1048576
-        checks.append(("--memcap 64: evictions counted, RSS within cap + fixed overhead",
+        checks.append(("--memcap 64: evictions counted, peak RSS <= one-packet baseline + 64 MiB "
+                       "+ 16 MiB slack",
                        "%s evicted; RSS - baseline - 64 MiB = %.1f MiB" % (
                            d["evicted"], over / 1048576.0),
                        bool(d["evicted"]) and over < 16 * 1048576))
