@@ -176,8 +176,27 @@ def base_time_us():
     return int(read_pcap(os.path.join(PCAPS, "grpc-tls.pcap"))[0][0]) * 1_000_000
 
 
-def load_classes():
-    """The four traffic classes: (name, share, templates, payload kind, server port)."""
+DEFAULT_MIX = "grpc-tls13=70,mysql-tls12=15,grpc-h2c=10,etcd=5"
+
+
+def parse_mix(text):
+    """'name=share,...' -> {name: share}; shares are relative weights."""
+    out = {}
+    for part in filter(None, text.split(",")):
+        name, _, share = part.partition("=")
+        out[name.strip()] = float(share)
+    return out
+
+
+def load_classes(mix=DEFAULT_MIX):
+    """The traffic classes with a non-zero share in `mix`:
+    [(name, share, templates, payload kind, server port)]. Known classes:
+    grpc-tls13, mysql-tls12, grpc-h2c, etcd and mysql-plain (MySQL without TLS:
+    COM_QUERY and text result sets; not in the default mix)."""
+    want = parse_mix(mix)
+    unknown = set(want) - {"grpc-tls13", "mysql-tls12", "grpc-h2c", "etcd", "mysql-plain"}
+    if unknown:
+        sys.exit("gen.py: unknown traffic classes in --mix: %s" % ", ".join(sorted(unknown)))
     p = lambda n: os.path.join(PCAPS, n)
     grpc_tls = load_templates(p("grpc-tls.pcap"), _want("grpc-tls.json", "vtgate", "vttablet"))
     mysql = load_templates(p("mysql-tls12.pcap"))
@@ -200,10 +219,65 @@ def load_classes():
     else:
         # Stand-in while no etcd capture exists: the h2c gRPC openings sent to 2379.
         classes.append(("etcd(h2c stand-in)", 0.05, h2c, "h2c-etcd", 2379))
-    for name, _s, tmpl, _k, _p in classes:
+    classes.append(("mysql-plain", 0.0, load_templates(p("mysql-plain.pcap")), "mysql", None))
+    total = sum(want.values()) or 1.0
+    out = []
+    for name, _share, tmpl, kind, port in classes:
+        share = want.get(name.split("(")[0], 0.0) / total
+        if share <= 0:
+            continue
         if not tmpl:
             sys.exit("gen.py: no template flows for %s in %s" % (name, PCAPS))
-    return classes
+        out.append((name, share, tmpl, kind, port))
+    return out
+
+
+SQL = ("select id, name, email from customer where id = %d",
+       "select * from corder where customer_id = %d order by order_id limit 10",
+       "update product set price = price + 1 where sku = 'SKU-%d'",
+       "insert into corder(customer_id, sku, price) values (%d, 'SKU-1001', 100)",
+       "select count(*) from corder where customer_id = %d")
+
+
+def _mysql_packet(seq, body):
+    n = len(body)
+    return struct.pack("<I", n)[:3] + bytes([seq & 0xFF]) + body
+
+
+def _lenenc(b):
+    return bytes([len(b)]) + b if len(b) < 251 else b"\xfc" + struct.pack("<H", len(b)) + b
+
+
+def mysql_query(rng):
+    return _mysql_packet(0, b"\x03" + (rng.choice(SQL) % rng.randint(1, 10**6)).encode())
+
+
+def mysql_result(rng, noise, size):
+    """A text result set of about `size` bytes: column count, two column
+    definitions (MariaDB layout with the extended-metadata field, as the
+    mysql-plain.pcap template negotiates it), EOF, rows of two length-encoded
+    strings, EOF."""
+    seq = 1
+    out = [_mysql_packet(seq, b"\x02")]
+    for name in (b"id", b"name"):
+        seq += 1
+        coldef = (_lenenc(b"def") + _lenenc(b"commerce") + _lenenc(b"customer")
+                  + _lenenc(b"customer") + _lenenc(name) + _lenenc(name)
+                  + b"\x00"  # MariaDB extended metadata (negotiated by the template): none
+                  + b"\x0c\x21\x00\xff\x00\x00\x00\xfd\x00\x00\x00\x00\x00")
+        out.append(_mysql_packet(seq, coldef))
+    seq += 1
+    out.append(_mysql_packet(seq, b"\xfe\x00\x00\x22\x00"))
+    left = size
+    while left > 0:
+        seq += 1
+        text = noise.take(min(left, 200)).hex()[: min(left, 200)].encode()
+        out.append(_mysql_packet(seq, _lenenc(str(rng.randint(1, 10**6)).encode())
+                                 + _lenenc(text)))
+        left -= len(text) + 12
+    seq += 1
+    out.append(_mysql_packet(seq, b"\xfe\x00\x00\x22\x00"))
+    return b"".join(out)
 
 
 # ----------------------------------------------------------------------------
@@ -352,6 +426,9 @@ class FlowGen:
             extra = 0 if k == "tls13" else 8  # TLS 1.2 AES-GCM explicit nonce
             q = self.records(rng.randint(80, 600) + extra)
             r = self.records(_resp_size(rng, 60, 24000) + extra)
+        elif k == "mysql":
+            q = mysql_query(rng)
+            r = mysql_result(rng, self.noise, _resp_size(rng, 40, 16000))
         else:
             sid, self.stream_id = self.stream_id, self.stream_id + 2
             path = "/etcdserverpb.KV/Range" if k == "h2c-etcd" else "/queryservice.Query/Execute"
@@ -371,10 +448,11 @@ class FlowGen:
         return b"".join(h + self.noise.take(n) for h, n in tls_records(size))
 
 
-def write_mixed(path, seed, nflows, npackets, data_mult, midstream, active=1500, fin=True):
+def write_mixed(path, seed, nflows, npackets, data_mult, midstream, active=1500, fin=True,
+                mix=DEFAULT_MIX):
     """The mixed capture. `active` flows are open at any time (a new one starts
     when one ends); fin=False leaves every flow open at the end of the capture."""
-    classes = load_classes()
+    classes = load_classes(mix)
     rng = random.Random(seed)
     noise = Noise(random.Random(seed + 1))
     hs_len = sum(c[1] * sum(len(t.pkts) for t in c[2]) / len(c[2]) for c in classes)
@@ -463,10 +541,13 @@ def main(argv=None):
     ap.add_argument("--midstream", type=float, default=0.0)
     ap.add_argument("--active", type=int, default=1500, help="mixed: flows open at a time")
     ap.add_argument("--no-fin", action="store_true", help="mixed: leave every flow open")
+    ap.add_argument("--mix", default=DEFAULT_MIX,
+                    help="mixed: class=weight,... of grpc-tls13, mysql-tls12, grpc-h2c, etcd, "
+                    "mysql-plain (default %(default)s)")
     a = ap.parse_args(argv)
     if a.kind == "mixed":
         n, f = write_mixed(a.out, a.seed, a.flows or 22000, a.packets, a.data_mult, a.midstream,
-                           a.active, not a.no_fin)
+                           a.active, not a.no_fin, a.mix)
     else:
         n, f = write_flood(a.out, a.seed, a.flows or 1_000_000)
     print("%s: %d packets, %d flows" % (a.out, n, f))
