@@ -949,6 +949,36 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
     return "\n".join(L), checks
 
 
+def key_numbers(tools, thr, fl, vm, mc, cg, lv, checks):
+    """The headline numbers as one JSON object (results.json), for comparing runs."""
+    cpu, ncpu, mem, kern, _deb = machine()
+    out = dict(time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               git=sh(["git", "-C", ROOT, "describe", "--always", "--dirty"]),
+               machine=dict(cpu=cpu, nproc=ncpu, memory=mem, kernel=kern),
+               targets={c[0]: dict(measured=c[1], met=bool(c[2])) for c in checks})
+    for cap, row in thr.items():
+        for tool, t in row.items():
+            out["pps_cpu.%s.%s" % (cap, tool)] = round(t["pps_cpu"])
+            out["pps_wall.%s.%s" % (cap, tool)] = round(t["pps_wall"])
+    for label in ("default", "memcap64"):
+        d = (fl or {}).get(label)
+        if d:
+            out["flood.%s" % label] = dict(rss=d["rss"], created=d["created"],
+                                           evicted=d["evicted"], bytes_per_flow=d.get("bpf"))
+    if vm:
+        out["verdict.bytes_per_flow"] = vm["bpf"]
+        out["verdict.flows_per_s"] = vm["flows_per_s"]
+    if mc:
+        out["malloc_per_packet"] = mc["per_packet"]
+    if cg:
+        for name in ("sensor", "bare"):
+            if name in cg and isinstance(cg[name], dict):
+                out["instructions_per_packet.%s" % name] = cg[name]["per_packet"]
+    if lv and "error" not in lv:
+        out["live"] = {k: v for k, v in lv.items() if not k.endswith("_err")}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description="vtls-sensor benchmark")
     ap.add_argument("--build", default="build")
@@ -994,12 +1024,16 @@ def main():
         text, checks = report(args, tools, wl, thr, fl or {"flows": 0, "base_rss": 0}, mc, cg,
                               others, time.perf_counter() - t0, summary,
                               "%s at start, %s at end" % (load0, loadavg()), ms, vm, lv, msv)
+        numbers = key_numbers(tools, thr, fl, vm, mc, cg, lv, checks)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        json.dump(numbers, f, indent=1, sort_keys=True)
+        f.write("\n")
     print(text)
     log("wrote %s" % args.out)
     log("targets: %d of %d met" % (sum(1 for c in checks if c[2]), len(checks)))
