@@ -326,29 +326,45 @@ def flood(tools, wl, runs):
     return out
 
 
-def verdict_memory(tools, wl, runs):
-    """RSS per flow held past its verdict: the 'verdict' capture opens every
-    flow (500 at a time), runs its handshake and a few exchanges, and never
-    closes it, so at the end nearly all flows are tracked past their verdict."""
-    path, n, nflows = wl["verdict"]
-    base = run_once(tools.sensor_cmd(wl["one"][0]))
-    log("verdict memory x%d" % min(runs, 3))
-    m = run_median(tools.sensor_cmd(path, quiet=False), min(runs, 3))
+def _verdict_run(tools, wl, name, runs):
+    path, n, nflows = wl[name]
+    m = run_median(tools.sensor_cmd(path, quiet=False), runs)
     if m is None:
         return None
     med, allr = m
     hit = FLOWS_RE.search(med.stderr)
     if not hit:
         return None
-    created, evicted = int(hit[1]), int(hit[2])
-    rss = max(r.rss for r in allr)
-    held = created - evicted
-    cpu = statistics.median(r.user + r.sys for r in allr)
-    return dict(flows=nflows, packets=n, created=created, evicted=evicted, cpu=cpu,
-                flows_per_s=created / max(cpu, 1e-6), pps=n / max(cpu, 1e-6),
-                peak_mib=float(hit[4]), rss=rss, base_rss=base.rss,
-                bpf=(rss - base.rss) / float(held) if held else float("nan"),
-                acc=float(hit[4]) * 1048576 / held if held else float("nan"))
+    return dict(flows=nflows, packets=n, created=int(hit[1]), evicted=int(hit[2]),
+                peak_mib=float(hit[4]), rss=max(r.rss for r in allr),
+                cpu=statistics.median(r.user + r.sys for r in allr))
+
+
+def verdict_memory(tools, wl, runs):
+    """Memory per flow held past its verdict. The 'verdict' captures open
+    every flow (500 at a time), run its opening and a few exchanges and never
+    close it, so at the end nearly all flows are past their verdict. Per flow:
+    (RSS - one-packet baseline) / flows, and the marginal cost between the
+    40,000- and 10,000-flow captures, which leaves out everything fixed and the
+    500 flows still in their handshake."""
+    base = run_once(tools.sensor_cmd(wl["one"][0]))
+    log("verdict memory x%d" % min(runs, 3))
+    big = _verdict_run(tools, wl, "verdict", min(runs, 3))
+    small = _verdict_run(tools, wl, "verdict-small", min(runs, 3))
+    if big is None:
+        return None
+    held = big["created"] - big["evicted"]
+    out = dict(big, base_rss=base.rss, flows_per_s=big["created"] / max(big["cpu"], 1e-6),
+               pps=big["packets"] / max(big["cpu"], 1e-6),
+               bpf=(big["rss"] - base.rss) / float(held) if held else float("nan"),
+               acc=big["peak_mib"] * 1048576 / held if held else float("nan"))
+    if small is not None:
+        dn = held - (small["created"] - small["evicted"])
+        if dn > 0:
+            out["small"] = small
+            out["marginal"] = (big["rss"] - small["rss"]) / float(dn)
+            out["marginal_acc"] = (big["peak_mib"] - small["peak_mib"]) * 1048576 / float(dn)
+    return out
 
 
 LIVE_RE = re.compile(r"(\d+) received by filter, (\d+) dropped by kernel")
@@ -798,19 +814,33 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
                        bool(d["evicted"]) and over < 16 * 1048576))
 
     if vm:
-        L.append("Flows past their verdict (capture `verdict`: %d flows of the mixed kinds, "
-                 "500 opened at a time, each with its handshake and a few exchanges, none "
-                 "closed; default memcap):\n" % vm["flows"])
+        L.append("Flows past their verdict (captures `verdict-small` and `verdict`: %s and %d "
+                 "flows of the mixed kinds, 500 opened at a time, each with its handshake and a "
+                 "few exchanges, none closed; default memcap):\n"
+                 % (vm["small"]["flows"] if "small" in vm else "-", vm["flows"]))
         L.append("| flows created | evicted | peak RSS | RSS - baseline | sensor peak "
                  "(accounted) | bytes/flow (RSS) | bytes/flow (accounted) |")
         L.append("|---:|---:|---:|---:|---:|---:|---:|")
-        L.append("| %d | %d | %.1f MiB | %.1f MiB | %.1f MiB | %.0f | %.0f |" % (
-            vm["created"], vm["evicted"], vm["rss"] / 1048576.0,
-            (vm["rss"] - vm["base_rss"]) / 1048576.0, vm["peak_mib"], vm["bpf"], vm["acc"]))
+        for v in (vm.get("small"), vm):
+            if v is None:
+                continue
+            held = v["created"] - v["evicted"]
+            L.append("| %d | %d | %.1f MiB | %.1f MiB | %.1f MiB | %.0f | %.0f |" % (
+                v["created"], v["evicted"], v["rss"] / 1048576.0,
+                (v["rss"] - vm["base_rss"]) / 1048576.0, v["peak_mib"],
+                (v["rss"] - vm["base_rss"]) / float(held) if held else float("nan"),
+                v["peak_mib"] * 1048576 / held if held else float("nan")))
         L.append("")
-        checks.append(("<= 400 bytes per tracked flow past its verdict (RSS)",
-                       "%.0f B (accounted %.0f B)" % (vm["bpf"], vm["acc"]),
-                       vm["bpf"] <= TARGETS["bytes_per_flow"]))
+        if "marginal" in vm:
+            L.append("Marginal cost of a flow past its verdict (difference between the two "
+                     "rows, so fixed tables and the 500 flows still in their handshake drop "
+                     "out): **%.0f bytes RSS**, %.0f bytes accounted by the sensor.\n"
+                     % (vm["marginal"], vm["marginal_acc"]))
+        per = vm.get("marginal", vm["bpf"])
+        checks.append(("<= 400 bytes per tracked flow past its verdict (RSS, marginal)",
+                       "%.0f B (RSS/flows %.0f B, accounted %.0f B)"
+                       % (per, vm["bpf"], vm.get("marginal_acc", vm["acc"])),
+                       per <= TARGETS["bytes_per_flow"]))
     for m, what in ((msv, "flows past their verdict (the `verdict` capture's shape, "
                            "%d flows left open)"),
                     (ms, "the flood (same shape, %d flows)")):
@@ -967,6 +997,7 @@ def key_numbers(tools, thr, fl, vm, mc, cg, lv, checks):
                                            evicted=d["evicted"], bytes_per_flow=d.get("bpf"))
     if vm:
         out["verdict.bytes_per_flow"] = vm["bpf"]
+        out["verdict.marginal_bytes_per_flow"] = vm.get("marginal")
         out["verdict.flows_per_s"] = vm["flows_per_s"]
     if mc:
         out["malloc_per_packet"] = mc["per_packet"]
