@@ -34,24 +34,8 @@ enum app_stage {
     APP_ST_DONE,   /* verdict reached */
 };
 
-/* Parser state, freed at the verdict. */
-struct app_live {
-    uint8_t stage;
-    uint8_t stash_len[2];
-    uint8_t stash[2][APP_STASH];
-    uint64_t offset[2]; /* stream bytes seen per direction, gaps included */
-    uint64_t tls_start_us;
-    bool text; /* an unrecognised flow's first bytes were printable text */
-    struct tls_parser *tls;
-    struct mysql_parser *mysql;
-    struct h2_parser *h2;
-    struct http1_parser *http1;
-    struct zk_parser *zk;
-    struct dpi_flow *dpi;
-    size_t charged; /* bytes charged to the flow table */
-};
-
-/* What is kept per flow past the verdict: small fixed fields and interned strings. */
+/* Everything learned about a flow, while it is worked out (in its live state)
+ * and, unpacked again, when its events and records are written. */
 struct app_summary {
     uint8_t proto, enc;
     uint8_t client, server;       /* enum cls_component */
@@ -70,8 +54,7 @@ struct app_summary {
     const char *http_method, *http_path;
     uint16_t http_status;
     const char *mysql_version, *mysql_user, *mysql_plugin, *mysql_switch;
-    const char *ndpi_proto, *ndpi_risks;
-    const char *client_name, *server_name;
+    const char *ndpi_proto;
     struct cc_entry *leaf;                       /* server's certificate (TLS <= 1.2), shared */
     struct cc_entry *chain[RULES_CHAIN_MAX - 1]; /* the certificates sent after it */
     const char *ndpi_risk[4];
@@ -81,6 +64,26 @@ struct app_summary {
     bool cert_observable;    /* the server's Certificate was in plaintext */
 };
 
+/* Parser state, freed at the verdict. */
+struct app_live {
+    uint8_t stage;
+    uint8_t stash_len[2];
+    uint8_t stash[2][APP_STASH];
+    uint64_t offset[2]; /* stream bytes seen per direction, gaps included */
+    uint64_t tls_start_us;
+    bool text;       /* an unrecognised flow's first bytes were printable text */
+    bool dpi_off;    /* nDPI given up for this flow (memory cap) */
+    size_t dpi_heap; /* nDPI heap bytes charged for this flow */
+    struct tls_parser *tls;
+    struct mysql_parser *mysql;
+    struct h2_parser *h2;
+    struct http1_parser *http1;
+    struct zk_parser *zk;
+    struct dpi_flow *dpi;
+    size_t charged; /* bytes charged to the flow table */
+    struct app_summary s;
+};
+
 /* Certificates first seen in this flow, waiting for their certificate event. */
 struct app_new_certs {
     struct cc_entry *e[2 * TLS_MAX_CERTS];
@@ -88,10 +91,44 @@ struct app_new_certs {
     unsigned n;
 };
 
+/* Kept past the verdict for flows that spoke TLS. */
+struct app_tls_keep {
+    uint16_t version, client_max, cipher;
+    uint8_t client_cert, resumed, alert_level, alert_desc;
+    bool alert, cert_observable;
+    rules_bool chain_valid, sni_match;
+    uint32_t duration_us;
+    const char *sni, *alpn, *alpn_offered, *ja3, *ja3s, *ja4, *chain_error;
+    struct cc_entry *leaf, *chain[RULES_CHAIN_MAX - 1];
+};
+
+/* Which facts of the union in struct app_flow are kept. */
+enum app_keep { APP_K_NONE, APP_K_WEB, APP_K_MYSQL, APP_K_DPI };
+
+/* Per flow: the parsers until the verdict, then only what the flow record
+ * needs: a few bytes, interned strings, and a TLS block for TLS flows. */
 struct app_flow {
-    struct app_summary s;
-    struct app_live *live; /* NULL past the verdict */
-    bool uncharged;        /* made at the flow's end, outside the memory cap */
+    struct app_live *live;        /* NULL past the verdict */
+    struct app_tls_keep *tls;     /* past the verdict, when TLS was seen */
+    uint8_t proto, enc;           /* enum app_proto, enum app_enc */
+    uint8_t client, server;       /* enum cls_component */
+    uint8_t client_ev, server_ev; /* enum cls_evidence */
+    uint8_t keep;                 /* enum app_keep */
+    uint8_t verdict : 1, uncharged : 1, tls_charged : 1;
+    union {
+        struct {
+            const char *path, *service, *method, *authority, *user_agent, *http_method, *http_path;
+            uint8_t grpc_server, grpc_client;
+            uint16_t http_status;
+        } web;
+        struct {
+            const char *version, *user, *plugin, *sw;
+            bool server_ssl, client_ssl, downgrade, cleartext;
+        } mysql;
+        struct {
+            const char *proto, *risk[4];
+        } dpi;
+    } u;
 };
 
 struct app_engine {
@@ -245,25 +282,59 @@ static void app_free_live(struct app_engine *e, struct app_flow *a)
     a->live = NULL;
 }
 
+/* Drop the references of a kept TLS block and free it. */
+static void app_free_tls_keep(struct app_engine *e, struct app_flow *a)
+{
+    struct app_tls_keep *t = a->tls;
+    if (t == NULL)
+        return;
+    const char *strs[] = {t->sni,  t->alpn, t->alpn_offered, t->ja3,
+                          t->ja3s, t->ja4,  t->chain_error};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        istr_put(e->strings, strs[i]);
+    cc_put(e->certs, t->leaf);
+    for (size_t i = 0; i < RULES_CHAIN_MAX - 1; i++)
+        cc_put(e->certs, t->chain[i]);
+    if (a->tls_charged)
+        flow_mem_release(e->ft, sizeof(*t));
+    free(t);
+    a->tls = NULL;
+}
+
+/* The interned strings of the kept union. */
+static size_t app_keep_strings(struct app_flow *a, const char ***out)
+{
+    switch (a->keep) {
+    case APP_K_WEB:
+        out[0] = &a->u.web.path, out[1] = &a->u.web.service, out[2] = &a->u.web.method;
+        out[3] = &a->u.web.authority, out[4] = &a->u.web.user_agent;
+        out[5] = &a->u.web.http_method, out[6] = &a->u.web.http_path;
+        return 7;
+    case APP_K_MYSQL:
+        out[0] = &a->u.mysql.version, out[1] = &a->u.mysql.user, out[2] = &a->u.mysql.plugin;
+        out[3] = &a->u.mysql.sw;
+        return 4;
+    case APP_K_DPI:
+        out[0] = &a->u.dpi.proto;
+        for (size_t i = 0; i < 4; i++)
+            out[1 + i] = &a->u.dpi.risk[i];
+        return 5;
+    default:
+        return 0;
+    }
+}
+
 void app_release(struct app_engine *e, struct flow *f)
 {
     struct app_flow *a = f->app;
+    const char **strs[8];
     if (a == NULL)
         return;
     app_free_live(e, a);
-    const char **strs[] = {
-        &a->s.sni,          &a->s.alpn,         &a->s.alpn_offered, &a->s.mysql_version,
-        &a->s.mysql_user,   &a->s.mysql_plugin, &a->s.ndpi_proto,   &a->s.ndpi_risks,
-        &a->s.ja3,          &a->s.ja3s,         &a->s.ja4,          &a->s.grpc_path,
-        &a->s.grpc_service, &a->s.grpc_method,  &a->s.authority,    &a->s.user_agent};
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+    app_free_tls_keep(e, a);
+    size_t n = app_keep_strings(a, strs);
+    for (size_t i = 0; i < n; i++)
         istr_put(e->strings, *strs[i]);
-    istr_put(e->strings, a->s.chain_error);
-    cc_put(e->certs, a->s.leaf);
-    for (size_t i = 0; i < RULES_CHAIN_MAX - 1; i++)
-        cc_put(e->certs, a->s.chain[i]);
-    for (size_t i = 0; i < 4; i++)
-        istr_put(e->strings, a->s.ndpi_risk[i]);
     if (!a->uncharged)
         flow_mem_release(e->ft, sizeof(*a));
     free(a);
@@ -370,10 +441,10 @@ static void app_sum_certs(struct app_engine *e, struct app_summary *s, const str
         app_check_chain(e, s, tp);
 }
 
-static void app_sum_tls(struct app_engine *e, struct app_flow *a, struct app_new_certs *nc)
+static void app_sum_tls(struct app_engine *e, struct app_live *lv, struct app_new_certs *nc)
 {
-    struct app_summary *s = &a->s;
-    const struct tls_facts *tf = tls_facts(a->live->tls);
+    struct app_summary *s = &lv->s;
+    const struct tls_facts *tf = tls_facts(lv->tls);
     char buf[TLS_MAX_ALPN * (TLS_ALPN_LEN + 1) + 1];
 
     s->tls_seen = true;
@@ -394,9 +465,9 @@ static void app_sum_tls(struct app_engine *e, struct app_flow *a, struct app_new
         s->alpn_offered =
             istr_cstr(e->strings, app_join(buf, sizeof(buf), tf->ch.alpn, tf->ch.alpn_n));
     app_sum_fingerprints(e, s, tf);
-    app_sum_certs(e, s, a->live->tls, nc);
-    if (a->live->tls_start_us != 0 && tf->sh.seen && e->now_us >= a->live->tls_start_us)
-        s->tls_duration_us = (uint32_t)(e->now_us - a->live->tls_start_us);
+    app_sum_certs(e, s, lv->tls, nc);
+    if (lv->tls_start_us != 0 && tf->sh.seen && e->now_us >= lv->tls_start_us)
+        s->tls_duration_us = (uint32_t)(e->now_us - lv->tls_start_us);
 }
 
 static void app_sum_mysql(struct app_engine *e, struct app_summary *s, const struct mysql_facts *mf)
@@ -491,15 +562,9 @@ static void app_sum_http1(struct app_engine *e, struct app_summary *s,
 static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_live *lv)
 {
     struct dpi_result r;
-    char risks[512];
-    size_t used = 0;
 
     dpi_result(e->dpi, lv->dpi, &r);
     s->ndpi_proto = istr_cstr(e->strings, r.protocol);
-    risks[0] = '\0';
-    for (unsigned i = 0; i < r.nrisks; i++)
-        app_append(risks, sizeof(risks), &used, r.risks[i]);
-    s->ndpi_risks = istr_cstr(e->strings, risks);
     for (unsigned i = 0; i < r.nrisks && i < 4; i++)
         s->ndpi_risk[i] = istr_cstr(e->strings, r.risks[i]);
 
@@ -556,10 +621,144 @@ static void app_classify(struct app_engine *e, const struct flow *f, struct app_
     cls_classify(e->cfg.inventory, &in, &r);
     s->client = (uint8_t)r.client, s->server = (uint8_t)r.server;
     s->client_ev = (uint8_t)r.client_evidence, s->server_ev = (uint8_t)r.server_evidence;
-    s->client_name = r.client_name, s->server_name = r.server_name;
 }
 
 /* Reach the verdict: summarise the parsers, free them, classify, report. */
+/* ---- packing the summary past the verdict ---- */
+
+static void app_sum_put_tls(struct app_engine *e, struct app_summary *s)
+{
+    const char *strs[] = {s->sni,  s->alpn, s->alpn_offered, s->ja3,
+                          s->ja3s, s->ja4,  s->chain_error};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        istr_put(e->strings, strs[i]);
+    cc_put(e->certs, s->leaf);
+    for (size_t i = 0; i < RULES_CHAIN_MAX - 1; i++)
+        cc_put(e->certs, s->chain[i]);
+}
+
+/* Move the TLS facts of s (and their references) into a kept block. */
+static void app_pack_tls(struct app_engine *e, struct flow *f, struct app_flow *a,
+                         struct app_summary *s)
+{
+    struct app_tls_keep *t;
+    if (!s->tls_seen)
+        return;
+    t = a->uncharged ? calloc(1, sizeof(*t)) : app_alloc(e, f, NULL, sizeof(*t));
+    if (t == NULL) {
+        app_sum_put_tls(e, s); /* Limitation: past the memory cap the TLS facts are lost */
+        return;
+    }
+    a->tls_charged = !a->uncharged;
+    *t = (struct app_tls_keep){.version = s->tls_version,
+                               .client_max = s->tls_client_max,
+                               .cipher = s->tls_cipher,
+                               .client_cert = s->tls_client_cert,
+                               .resumed = s->tls_resumed,
+                               .alert_level = s->alert_level,
+                               .alert_desc = s->alert_desc,
+                               .alert = s->alert,
+                               .cert_observable = s->cert_observable,
+                               .chain_valid = s->chain_valid,
+                               .sni_match = s->sni_match,
+                               .duration_us = s->tls_duration_us,
+                               .sni = s->sni,
+                               .alpn = s->alpn,
+                               .alpn_offered = s->alpn_offered,
+                               .ja3 = s->ja3,
+                               .ja3s = s->ja3s,
+                               .ja4 = s->ja4,
+                               .chain_error = s->chain_error,
+                               .leaf = s->leaf};
+    memcpy(t->chain, s->chain, sizeof(t->chain));
+    a->tls = t;
+}
+
+/* Keep the one group of plaintext facts a flow can have; drop the others. */
+static void app_pack_plain(struct app_engine *e, struct app_flow *a, struct app_summary *s)
+{
+    const char *web[] = {s->grpc_path,  s->grpc_service, s->grpc_method, s->authority,
+                         s->user_agent, s->http_method,  s->http_path};
+    const char *mysql[] = {s->mysql_version, s->mysql_user, s->mysql_plugin, s->mysql_switch};
+    bool has_web = false;
+    for (size_t i = 0; i < 7; i++)
+        has_web |= web[i] != NULL;
+    a->keep = s->mysql_seen ? APP_K_MYSQL : has_web ? APP_K_WEB : s->ndpi_proto ? APP_K_DPI : 0;
+    if (a->keep == APP_K_MYSQL) {
+        a->u.mysql.version = mysql[0], a->u.mysql.user = mysql[1];
+        a->u.mysql.plugin = mysql[2], a->u.mysql.sw = mysql[3];
+        a->u.mysql.server_ssl = s->mysql_server_ssl, a->u.mysql.client_ssl = s->mysql_client_ssl;
+        a->u.mysql.downgrade = s->mysql_downgrade, a->u.mysql.cleartext = s->mysql_cleartext;
+    } else if (a->keep == APP_K_WEB) {
+        a->u.web.path = web[0], a->u.web.service = web[1], a->u.web.method = web[2];
+        a->u.web.authority = web[3], a->u.web.user_agent = web[4];
+        a->u.web.http_method = web[5], a->u.web.http_path = web[6];
+        a->u.web.grpc_server = s->grpc_server, a->u.web.grpc_client = s->grpc_client;
+        a->u.web.http_status = s->http_status;
+    } else if (a->keep == APP_K_DPI) {
+        a->u.dpi.proto = s->ndpi_proto;
+        memcpy(a->u.dpi.risk, s->ndpi_risk, sizeof(a->u.dpi.risk));
+    }
+    for (size_t i = 0; a->keep != APP_K_WEB && i < 7; i++)
+        istr_put(e->strings, web[i]);
+    for (size_t i = 0; a->keep != APP_K_MYSQL && i < 4; i++)
+        istr_put(e->strings, mysql[i]);
+    if (a->keep != APP_K_DPI) {
+        istr_put(e->strings, s->ndpi_proto);
+        for (size_t i = 0; i < 4; i++)
+            istr_put(e->strings, s->ndpi_risk[i]);
+    }
+}
+
+static void app_pack(struct app_engine *e, struct flow *f, struct app_flow *a,
+                     struct app_summary *s)
+{
+    a->proto = s->proto, a->enc = s->enc;
+    a->client = s->client, a->server = s->server;
+    a->client_ev = s->client_ev, a->server_ev = s->server_ev;
+    app_pack_tls(e, f, a, s);
+    app_pack_plain(e, a, s);
+}
+
+/* The summary of a flow past its verdict, for its events and record. The
+ * strings stay owned by the flow. */
+static void app_unpack(const struct app_flow *a, struct app_summary *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->proto = a->proto, s->enc = a->enc, s->client = a->client, s->server = a->server;
+    s->client_ev = a->client_ev, s->server_ev = a->server_ev;
+    s->verdict = a->verdict;
+    const struct app_tls_keep *t = a->tls;
+    if (t != NULL) {
+        s->tls_seen = true;
+        s->tls_version = t->version, s->tls_client_max = t->client_max, s->tls_cipher = t->cipher;
+        s->tls_client_cert = t->client_cert, s->tls_resumed = t->resumed;
+        s->alert_level = t->alert_level, s->alert_desc = t->alert_desc, s->alert = t->alert;
+        s->cert_observable = t->cert_observable, s->chain_valid = t->chain_valid;
+        s->sni_match = t->sni_match, s->tls_duration_us = t->duration_us;
+        s->sni = t->sni, s->alpn = t->alpn, s->alpn_offered = t->alpn_offered;
+        s->ja3 = t->ja3, s->ja3s = t->ja3s, s->ja4 = t->ja4, s->chain_error = t->chain_error;
+        s->leaf = t->leaf;
+        memcpy(s->chain, t->chain, sizeof(s->chain));
+    }
+    if (a->keep == APP_K_MYSQL) {
+        s->mysql_seen = true;
+        s->mysql_version = a->u.mysql.version, s->mysql_user = a->u.mysql.user;
+        s->mysql_plugin = a->u.mysql.plugin, s->mysql_switch = a->u.mysql.sw;
+        s->mysql_server_ssl = a->u.mysql.server_ssl, s->mysql_client_ssl = a->u.mysql.client_ssl;
+        s->mysql_downgrade = a->u.mysql.downgrade, s->mysql_cleartext = a->u.mysql.cleartext;
+    } else if (a->keep == APP_K_WEB) {
+        s->grpc_path = a->u.web.path, s->grpc_service = a->u.web.service;
+        s->grpc_method = a->u.web.method, s->authority = a->u.web.authority;
+        s->user_agent = a->u.web.user_agent, s->http_method = a->u.web.http_method;
+        s->http_path = a->u.web.http_path, s->http_status = a->u.web.http_status;
+        s->grpc_server = a->u.web.grpc_server, s->grpc_client = a->u.web.grpc_client;
+    } else if (a->keep == APP_K_DPI) {
+        s->ndpi_proto = a->u.dpi.proto;
+        memcpy(s->ndpi_risk, a->u.dpi.risk, sizeof(s->ndpi_risk));
+    }
+}
+
 static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new_certs *nc);
 
 /* The leaf's server component; a component new for a known certificate
@@ -577,36 +776,47 @@ static void app_leaf_component(struct app_summary *s, struct app_new_certs *nc)
     }
 }
 
+/* Summarise the parsers of the live state into s. */
+static void app_summarise(struct app_engine *e, struct flow *f, struct app_live *lv,
+                          struct app_new_certs *nc)
+{
+    struct app_summary *s = &lv->s;
+    uint16_t port = f->key.port[flow_server_side(f)];
+    if (lv->mysql != NULL)
+        app_sum_mysql(e, s, mysql_facts(lv->mysql));
+    if (lv->tls != NULL)
+        app_sum_tls(e, lv, nc);
+    if (lv->h2 != NULL)
+        app_sum_h2(e, s, lv->h2, port);
+    if (lv->http1 != NULL)
+        app_sum_http1(e, s, lv->http1, port);
+    if (lv->zk != NULL && zk_facts(lv->zk)->connect)
+        s->proto = APP_ZOOKEEPER, s->enc = APP_ENC_PLAINTEXT;
+    if (lv->dpi != NULL)
+        app_sum_dpi(e, s, lv);
+    if (s->enc == APP_ENC_UNKNOWN && lv->text)
+        s->enc = APP_ENC_PLAINTEXT;
+}
+
 static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a)
 {
-    struct app_live *lv = a->live;
-    struct app_summary *s = &a->s;
+    struct app_summary none = {0};
+    struct app_summary *s = a->live != NULL ? &a->live->s : &none;
     struct app_new_certs nc = {.n = 0};
 
-    if (s->verdict)
+    if (a->verdict)
         return;
+    a->verdict = 1;
     s->verdict = true;
-    if (lv != NULL) {
-        if (lv->mysql != NULL)
-            app_sum_mysql(e, s, mysql_facts(lv->mysql));
-        if (lv->tls != NULL)
-            app_sum_tls(e, a, &nc);
-        if (lv->h2 != NULL)
-            app_sum_h2(e, s, lv->h2, f->key.port[flow_server_side(f)]);
-        if (lv->http1 != NULL)
-            app_sum_http1(e, s, lv->http1, f->key.port[flow_server_side(f)]);
-        if (lv->zk != NULL && zk_facts(lv->zk)->connect)
-            s->proto = APP_ZOOKEEPER, s->enc = APP_ENC_PLAINTEXT;
-        if (lv->dpi != NULL)
-            app_sum_dpi(e, s, lv);
-        if (s->enc == APP_ENC_UNKNOWN && lv->text)
-            s->enc = APP_ENC_PLAINTEXT;
-        app_free_live(e, a);
-    }
+    f->flags &= (uint8_t)~FLOW_F_APP_PACKETS;
+    if (a->live != NULL)
+        app_summarise(e, f, a->live, &nc);
     app_classify(e, f, s);
     app_leaf_component(s, &nc);
     e->st.flows[s->proto]++;
     e->st.enc[s->enc]++;
+    app_pack(e, f, a, s);
+    app_free_live(e, a);
     if (e->cfg.on_verdict != NULL) {
         struct rules_event ev;
         app_fill_event(e, f, &ev);
@@ -634,7 +844,7 @@ void app_on_end(struct app_engine *e, struct flow *f)
 uint64_t app_tls_duration_us(const struct flow *f)
 {
     const struct app_flow *a = f->app;
-    return a != NULL ? a->s.tls_duration_us : 0;
+    return a != NULL && a->tls != NULL ? a->tls->duration_us : 0;
 }
 
 /* ---- dissectors ---- */
@@ -647,9 +857,9 @@ static bool app_start_tls(struct app_engine *e, struct flow *f, struct app_flow 
         return false;
     tls_init(lv->tls);
     lv->stage = APP_ST_TLS;
-    if (a->s.proto == APP_UNKNOWN)
-        a->s.proto = APP_TLS;
-    a->s.enc = APP_ENC_TLS;
+    if (lv->s.proto == APP_UNKNOWN)
+        lv->s.proto = APP_TLS;
+    lv->s.enc = APP_ENC_TLS;
     return true;
 }
 
@@ -661,8 +871,8 @@ static bool app_start_mysql(struct app_engine *e, struct flow *f, struct app_flo
         return false;
     mysql_init(lv->mysql);
     lv->stage = APP_ST_MYSQL;
-    a->s.proto = APP_MYSQL;
-    a->s.enc = APP_ENC_PLAINTEXT;
+    lv->s.proto = APP_MYSQL;
+    lv->s.enc = APP_ENC_PLAINTEXT;
     return true;
 }
 
@@ -755,7 +965,7 @@ static bool app_feed_mysql(struct app_engine *e, struct flow *f, struct app_flow
     size_t used = (size_t)(mysql_offset(lv->mysql, dir) - before);
     if (!app_start_tls(e, f, a))
         return true;
-    a->s.proto = APP_MYSQL;
+    lv->s.proto = APP_MYSQL;
     return used < n && app_feed_tls(e, lv, dir, p + used, n - used);
 }
 
@@ -850,8 +1060,8 @@ static bool app_begin(struct app_engine *e, struct flow *f, struct app_flow *a, 
         return app_start_simple(e, f, a, st);
     if (f->flags & FLOW_F_MIDSTREAM) {
         /* MySQL commands or results without the login: plaintext, nothing to parse. */
-        a->s.proto = APP_MYSQL;
-        a->s.enc = APP_ENC_PLAINTEXT;
+        a->live->s.proto = APP_MYSQL;
+        a->live->s.enc = APP_ENC_PLAINTEXT;
         a->live->stage = APP_ST_DONE;
         return true;
     }
@@ -894,6 +1104,8 @@ static bool app_detect(struct app_engine *e, struct flow *f, struct app_flow *a,
     }
     if (st == APP_ST_OPAQUE || !app_begin(e, f, a, st)) {
         lv->stage = APP_ST_OPAQUE;
+        if (e->dpi != NULL)
+            f->flags |= FLOW_F_APP_PACKETS;
         lv->text = app_is_text(q, m < APP_PROBE ? m : APP_PROBE);
         return false;
     }
@@ -910,7 +1122,7 @@ enum stream_verdict app_on_data(void *ctx, struct flow *f, enum flow_dir dir, co
 {
     struct app_engine *e = ctx;
     struct app_flow *a = app_get(e, f);
-    if (a == NULL || a->s.verdict)
+    if (a == NULL || a->verdict)
         return STREAM_DONE;
     struct app_live *lv = a->live;
     bool done = lv->stage == APP_ST_DETECT ? app_detect(e, f, a, (int)dir, p, n)
@@ -926,7 +1138,7 @@ enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uin
 {
     struct app_engine *e = ctx;
     struct app_flow *a = app_get(e, f);
-    if (a == NULL || a->s.verdict)
+    if (a == NULL || a->verdict)
         return STREAM_DONE;
     struct app_live *lv = a->live;
     bool done = false;
@@ -949,6 +1161,8 @@ enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uin
     default:
         /* Bytes lost before the protocol was known: nothing to parse reliably. */
         lv->stage = APP_ST_OPAQUE;
+        if (e->dpi != NULL)
+            f->flags |= FLOW_F_APP_PACKETS;
         return STREAM_DONE;
     }
     if (done) {
@@ -958,6 +1172,44 @@ enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uin
     return STREAM_MORE;
 }
 
+static bool app_start_dpi(struct app_engine *e, struct flow *f, struct app_live *lv)
+{
+    if (!flow_mem_charge(e->ft, f, dpi_flow_size())) {
+        e->st.alloc_failed++;
+        return false;
+    }
+    lv->dpi = dpi_flow_new();
+    if (lv->dpi == NULL) {
+        flow_mem_release(e->ft, dpi_flow_size());
+        e->st.alloc_failed++;
+        return false;
+    }
+    lv->charged += dpi_flow_size();
+    e->st.dpi_flows++;
+    return true;
+}
+
+/* Charge what nDPI allocated for this packet (its heap grew by delta); when
+ * the memory cap cannot take it, nDPI's state of the flow is given up. */
+static bool app_charge_dpi(struct app_engine *e, struct flow *f, struct app_live *lv, size_t before)
+{
+    size_t after = dpi_heap_bytes();
+    if (after <= before) {
+        size_t freed = before - after < lv->dpi_heap ? before - after : lv->dpi_heap;
+        flow_mem_release(e->ft, freed);
+        lv->dpi_heap -= freed;
+        lv->charged -= freed;
+        return true;
+    }
+    if (flow_mem_charge(e->ft, f, after - before)) {
+        lv->dpi_heap += after - before;
+        lv->charged += after - before;
+        return true;
+    }
+    e->st.alloc_failed++;
+    return false;
+}
+
 void app_on_packet(struct app_engine *e, struct flow *f, const struct dec_packet *pkt)
 {
     struct app_flow *a = f->app;
@@ -965,21 +1217,22 @@ void app_on_packet(struct app_engine *e, struct flow *f, const struct dec_packet
         a->live->stage != APP_ST_OPAQUE)
         return;
     struct app_live *lv = a->live;
-    if (lv->dpi == NULL) {
-        if (!flow_mem_charge(e->ft, f, dpi_flow_size())) {
-            e->st.alloc_failed++;
-            return;
-        }
-        lv->dpi = dpi_flow_new();
-        if (lv->dpi == NULL) {
-            flow_mem_release(e->ft, dpi_flow_size());
-            e->st.alloc_failed++;
-            return;
-        }
-        lv->charged += dpi_flow_size();
-        e->st.dpi_flows++;
+    if (lv->dpi == NULL && (lv->dpi_off || !app_start_dpi(e, f, lv)))
+        return;
+    size_t before = dpi_heap_bytes();
+    bool done = dpi_packet(e->dpi, lv->dpi, pkt->l3, pkt->l3_len, e->now_us);
+    if (!app_charge_dpi(e, f, lv, before)) {
+        /* Limitation: past the memory cap a flow is left without nDPI's opinion. */
+        size_t held = lv->charged;
+        dpi_flow_free(lv->dpi);
+        lv->dpi = NULL;
+        lv->dpi_off = true;
+        flow_mem_release(e->ft, dpi_flow_size() + lv->dpi_heap);
+        lv->charged = held - dpi_flow_size() - lv->dpi_heap;
+        lv->dpi_heap = 0;
+        return;
     }
-    if (dpi_packet(e->dpi, lv->dpi, pkt->l3, pkt->l3_len, e->now_us))
+    if (done)
         app_verdict(e, f, a);
 }
 
@@ -1104,7 +1357,9 @@ static void app_event_cert(struct rules_event *ev, const struct cc_entry *ce, in
 
 static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new_certs *nc)
 {
-    const struct app_summary *s = &((struct app_flow *)f->app)->s;
+    struct app_summary unpacked;
+    const struct app_summary *s = &unpacked;
+    app_unpack(f->app, &unpacked);
     for (unsigned i = 0; i < nc->n; i++) {
         struct rules_event ev;
         if (e->cfg.on_certificate != NULL) {
@@ -1143,9 +1398,10 @@ static void app_event_chain(struct rules_event *ev, const struct app_summary *s)
 
 void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_event *ev)
 {
-    static const struct app_summary none;
-    const struct app_flow *a = f->app;
-    const struct app_summary *s = a != NULL ? &a->s : &none;
+    struct app_summary unpacked = {0};
+    const struct app_summary *s = &unpacked;
+    if (f->app != NULL)
+        app_unpack(f->app, &unpacked);
 
     memset(ev, 0, sizeof(*ev));
     ev->kind = RULES_EVENT_FLOW;
