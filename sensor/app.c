@@ -55,8 +55,7 @@ struct app_summary {
     uint16_t http_status;
     const char *mysql_version, *mysql_user, *mysql_plugin, *mysql_switch;
     const char *ndpi_proto;
-    struct cc_entry *leaf;                       /* server's certificate (TLS <= 1.2), shared */
-    struct cc_entry *chain[RULES_CHAIN_MAX - 1]; /* the certificates sent after it */
+    struct cc_entry *leaf; /* server's certificate (TLS <= 1.2), shared */
     const char *ndpi_risk[4];
     const char *chain_error; /* OpenSSL's reason when the chain did not verify */
     rules_bool chain_valid;  /* absent without --ca-bundle or certificate */
@@ -99,7 +98,7 @@ struct app_tls_keep {
     rules_bool chain_valid, sni_match;
     uint32_t duration_us;
     const char *sni, *alpn, *alpn_offered, *ja3, *ja3s, *ja4, *chain_error;
-    struct cc_entry *leaf, *chain[RULES_CHAIN_MAX - 1];
+    struct cc_entry *leaf;
 };
 
 /* Which facts of the union in struct app_flow are kept. */
@@ -293,8 +292,6 @@ static void app_free_tls_keep(struct app_engine *e, struct app_flow *a)
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         istr_put(e->strings, strs[i]);
     cc_put(e->certs, t->leaf);
-    for (size_t i = 0; i < RULES_CHAIN_MAX - 1; i++)
-        cc_put(e->certs, t->chain[i]);
     if (a->tls_charged)
         flow_mem_release(e->ft, sizeof(*t));
     free(t);
@@ -381,9 +378,9 @@ static void app_sum_fingerprints(struct app_engine *e, struct app_summary *s,
 /* Look up (parse on first sight) every certificate of direction dir;
  * those not seen before are kept in nc for their certificate events. */
 static struct cc_entry *app_certs_dir(struct app_engine *e, const struct tls_parser *tp, int dir,
-                                      struct app_new_certs *nc, struct cc_entry **chain)
+                                      struct app_new_certs *nc)
 {
-    struct cc_entry *leaf = NULL;
+    struct cc_entry *leaf = NULL, *chain[CC_CHAIN_MAX] = {NULL};
     size_t n = tls_cert_count(tp, dir);
     for (size_t i = 0; i < n; i++) {
         size_t len;
@@ -398,11 +395,18 @@ static struct cc_entry *app_certs_dir(struct app_engine *e, const struct tls_par
         }
         if (i == 0 && dir == TLS_DIR_SERVER)
             leaf = ce;
-        else if (dir == TLS_DIR_SERVER && i < RULES_CHAIN_MAX)
+        else if (dir == TLS_DIR_SERVER && i <= CC_CHAIN_MAX)
             chain[i - 1] = ce;
         else
             cc_put(e->certs, ce);
     }
+    if (dir != TLS_DIR_SERVER)
+        return leaf;
+    /* The chain as sent is remembered by the (shared) leaf, not per flow. */
+    if (leaf != NULL)
+        cc_set_chain(e->certs, leaf, chain, CC_CHAIN_MAX);
+    for (size_t i = 0; i < CC_CHAIN_MAX; i++)
+        cc_put(e->certs, chain[i]);
     return leaf;
 }
 
@@ -433,9 +437,8 @@ static void app_check_chain(struct app_engine *e, struct app_summary *s,
 static void app_sum_certs(struct app_engine *e, struct app_summary *s, const struct tls_parser *tp,
                           struct app_new_certs *nc)
 {
-    struct cc_entry *unused[RULES_CHAIN_MAX - 1] = {NULL};
-    s->leaf = app_certs_dir(e, tp, TLS_DIR_SERVER, nc, s->chain);
-    cc_put(e->certs, app_certs_dir(e, tp, TLS_DIR_CLIENT, nc, unused));
+    s->leaf = app_certs_dir(e, tp, TLS_DIR_SERVER, nc);
+    cc_put(e->certs, app_certs_dir(e, tp, TLS_DIR_CLIENT, nc));
     s->cert_observable = s->leaf != NULL;
     if (s->leaf != NULL)
         app_check_chain(e, s, tp);
@@ -633,8 +636,6 @@ static void app_sum_put_tls(struct app_engine *e, struct app_summary *s)
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         istr_put(e->strings, strs[i]);
     cc_put(e->certs, s->leaf);
-    for (size_t i = 0; i < RULES_CHAIN_MAX - 1; i++)
-        cc_put(e->certs, s->chain[i]);
 }
 
 /* Move the TLS facts of s (and their references) into a kept block. */
@@ -670,7 +671,6 @@ static void app_pack_tls(struct app_engine *e, struct flow *f, struct app_flow *
                                .ja4 = s->ja4,
                                .chain_error = s->chain_error,
                                .leaf = s->leaf};
-    memcpy(t->chain, s->chain, sizeof(t->chain));
     a->tls = t;
 }
 
@@ -739,7 +739,6 @@ static void app_unpack(const struct app_flow *a, struct app_summary *s)
         s->sni = t->sni, s->alpn = t->alpn, s->alpn_offered = t->alpn_offered;
         s->ja3 = t->ja3, s->ja3s = t->ja3s, s->ja4 = t->ja4, s->chain_error = t->chain_error;
         s->leaf = t->leaf;
-        memcpy(s->chain, t->chain, sizeof(s->chain));
     }
     if (a->keep == APP_K_MYSQL) {
         s->mysql_seen = true;
@@ -1382,8 +1381,8 @@ static void app_cert_events(struct app_engine *e, struct flow *f, struct app_new
 static void app_event_chain(struct rules_event *ev, const struct app_summary *s)
 {
     const struct cc_entry *all[RULES_CHAIN_MAX] = {s->leaf};
-    for (size_t i = 0; i + 1 < RULES_CHAIN_MAX; i++)
-        all[i + 1] = s->chain[i];
+    for (size_t i = 0; s->leaf != NULL && i < CC_CHAIN_MAX && i + 1 < RULES_CHAIN_MAX; i++)
+        all[i + 1] = s->leaf->sent[i];
     for (size_t i = 0; i < RULES_CHAIN_MAX && all[i] != NULL; i++) {
         const struct x509_info *x = &all[i]->info;
         ev->chain[i].sha256 = x->sha256;

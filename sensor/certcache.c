@@ -68,6 +68,7 @@ static void cc_lru_unlink(struct cc_cache *c, struct cc_entry *e)
 
 static void cc_remove(struct cc_cache *c, struct cc_entry *e)
 {
+    struct cc_entry *sent[CC_CHAIN_MAX];
     struct cc_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
     while (*pp != e)
         pp = &(*pp)->hnext;
@@ -75,7 +76,11 @@ static void cc_remove(struct cc_cache *c, struct cc_entry *e)
     cc_lru_unlink(c, e);
     c->count--;
     c->st.dropped++;
+    memcpy(sent, e->sent, sizeof(sent));
     free(e);
+    /* Its chain may become unreferenced in turn (and be dropped past the cap). */
+    for (size_t i = 0; i < CC_CHAIN_MAX; i++)
+        cc_put(c, sent[i]);
 }
 
 static struct cc_entry *cc_find(struct cc_cache *c, const char *hex, uint32_t h)
@@ -159,6 +164,16 @@ void cc_put(struct cc_cache *c, struct cc_entry *e)
     c->lru_tail = e;
     while (c->count > c->cap && c->lru_head != NULL)
         cc_remove(c, c->lru_head);
+}
+
+void cc_set_chain(struct cc_cache *c, struct cc_entry *e, struct cc_entry *const *chain, size_t n)
+{
+    struct cc_entry *old[CC_CHAIN_MAX];
+    memcpy(old, e->sent, sizeof(old));
+    for (size_t i = 0; i < CC_CHAIN_MAX; i++)
+        e->sent[i] = i < n && chain[i] != NULL && chain[i] != e ? cc_ref(chain[i]) : NULL;
+    for (size_t i = 0; i < CC_CHAIN_MAX; i++)
+        cc_put(c, old[i]);
 }
 
 struct cc_entry *cc_ref(struct cc_entry *e)

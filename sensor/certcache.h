@@ -13,12 +13,14 @@
 #include "dissectors/x509.h"
 
 #define CC_DEFAULT_CAP 1024
+#define CC_CHAIN_MAX   3 /* certificates kept after a leaf, as sent */
 
 struct cc_entry {
     struct x509_info info;
-    const char *sans[X509_MAX_SANS]; /* info.sans[i].value, for rule string lists */
-    char issuer_cn[X509_CN_LEN];     /* CN of the RFC 2253 issuer, "" if none */
-    uint32_t components;             /* bit (1 << component) per server component */
+    const char *sans[X509_MAX_SANS];     /* info.sans[i].value, for rule string lists */
+    char issuer_cn[X509_CN_LEN];         /* CN of the RFC 2253 issuer, "" if none */
+    uint32_t components;                 /* bit (1 << component) per server component */
+    struct cc_entry *sent[CC_CHAIN_MAX]; /* a leaf: the certificates last sent after it */
     /* Private. */
     struct cc_entry *hnext, *lprev, *lnext;
     uint32_t refs;
@@ -41,6 +43,10 @@ void cc_free(struct cc_cache *c);
  * memory is short or the digest fails. An unparseable certificate still
  * gets an entry (info.status says so). */
 struct cc_entry *cc_get(struct cc_cache *c, const uint8_t *der, size_t len, bool *is_new);
+
+/* Remember chain[0..n) (n <= CC_CHAIN_MAX, taken by reference) as what was
+ * last sent after the leaf e; the previous chain is dropped. */
+void cc_set_chain(struct cc_cache *c, struct cc_entry *e, struct cc_entry *const *chain, size_t n);
 
 /* Take one more reference; returns e. */
 struct cc_entry *cc_ref(struct cc_entry *e);

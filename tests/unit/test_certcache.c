@@ -79,3 +79,30 @@ Test(certcache, bounded_by_cap_and_garbage_is_an_entry)
     cr_expect_eq(st.dropped, 3);
     cc_free(c);
 }
+
+Test(certcache, leaf_holds_its_chain_as_sent)
+{
+    size_t l1, l2;
+    uint8_t *leaf_der = make_der("leaf.test", &l1), *ca_der = make_der("ca.test", &l2);
+    struct cc_cache *c = cc_new(1);
+    bool is_new;
+    struct cc_entry *leaf = cc_get(c, leaf_der, l1, &is_new);
+    struct cc_entry *ca = cc_get(c, ca_der, l2, &is_new);
+    cc_set_chain(c, leaf, &ca, 1);
+    cc_put(c, ca);
+    cr_expect_eq(leaf->sent[0], ca, "the chain is kept by the leaf");
+    struct cc_stats st;
+    cc_get_stats(c, &st);
+    cr_expect_eq(st.entries, 2, "a chain certificate held by a leaf is not dropped");
+    cc_put(c, leaf); /* past the cap of 1: the unreferenced leaf goes, its chain is freed */
+    cc_get_stats(c, &st);
+    cr_expect_eq(st.dropped, 1);
+    cr_expect_eq(st.entries, 1, "the chain certificate stays as the one cached (%zu)", st.entries);
+    bool again;
+    struct cc_entry *back = cc_get(c, ca_der, l2, &again);
+    cr_expect(!again, "it is still cached, now unreferenced");
+    cc_put(c, back);
+    cc_free(c);
+    free(leaf_der);
+    free(ca_der);
+}
