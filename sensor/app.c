@@ -185,14 +185,8 @@ struct app_engine *app_engine_new(const struct app_config *cfg, struct flow_tabl
             return NULL;
         }
     }
-    if (cfg->ndpi) {
-        e->dpi = dpi_engine_new();
-        if (e->dpi == NULL) {
-            snprintf(err, 256, "nDPI failed to initialise");
-            app_engine_free(e);
-            return NULL;
-        }
-    }
+    /* nDPI's module (about 8 MiB, 40 ms to build) is made when a first flow
+     * needs it: a cluster whose flows are all recognised never pays for it. */
     return e;
 
 nomem:
@@ -1103,7 +1097,7 @@ static bool app_detect(struct app_engine *e, struct flow *f, struct app_flow *a,
     }
     if (st == APP_ST_OPAQUE || !app_begin(e, f, a, st)) {
         lv->stage = APP_ST_OPAQUE;
-        if (e->dpi != NULL)
+        if (e->cfg.ndpi)
             f->flags |= FLOW_F_APP_PACKETS;
         lv->text = app_is_text(q, m < APP_PROBE ? m : APP_PROBE);
         return false;
@@ -1160,7 +1154,7 @@ enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uin
     default:
         /* Bytes lost before the protocol was known: nothing to parse reliably. */
         lv->stage = APP_ST_OPAQUE;
-        if (e->dpi != NULL)
+        if (e->cfg.ndpi)
             f->flags |= FLOW_F_APP_PACKETS;
         return STREAM_DONE;
     }
@@ -1173,6 +1167,11 @@ enum stream_verdict app_on_gap(void *ctx, struct flow *f, enum flow_dir dir, uin
 
 static bool app_start_dpi(struct app_engine *e, struct flow *f, struct app_live *lv)
 {
+    if (e->dpi == NULL && (e->dpi = dpi_engine_new()) == NULL) {
+        e->cfg.ndpi = false; /* nDPI failed to initialise: go on without it */
+        e->st.alloc_failed++;
+        return false;
+    }
     if (!flow_mem_charge(e->ft, f, dpi_flow_size())) {
         e->st.alloc_failed++;
         return false;
@@ -1212,7 +1211,7 @@ static bool app_charge_dpi(struct app_engine *e, struct flow *f, struct app_live
 void app_on_packet(struct app_engine *e, struct flow *f, const struct dec_packet *pkt)
 {
     struct app_flow *a = f->app;
-    if (e->dpi == NULL || pkt->payload_len == 0 || a == NULL || a->live == NULL ||
+    if (!e->cfg.ndpi || pkt->payload_len == 0 || a == NULL || a->live == NULL ||
         a->live->stage != APP_ST_OPAQUE)
         return;
     struct app_live *lv = a->live;
