@@ -2,6 +2,8 @@
 #include "dissectors/ndpi.h"
 
 #include <ndpi_api.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,50 @@ struct dpi_flow {
     struct ndpi_flow_struct nf; /* last: nDPI's own state */
 };
 
+/* nDPI's heap, counted: each block carries its size in front. The hooks
+ * are process-wide (nDPI has no per-module allocator), so the counter is
+ * atomic; nothing else here is shared. */
+#define DPI_HDR 16
+static atomic_size_t dpi_heap;
+static pthread_once_t dpi_hooks_once = PTHREAD_ONCE_INIT;
+
+static void *dpi_malloc(size_t n)
+{
+    unsigned char *p = malloc(n + DPI_HDR);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    atomic_fetch_add(&dpi_heap, n);
+    return p + DPI_HDR;
+}
+
+static void dpi_free(void *q)
+{
+    if (q == NULL)
+        return;
+    unsigned char *p = (unsigned char *)q - DPI_HDR;
+    size_t n;
+    memcpy(&n, p, sizeof(n));
+    atomic_fetch_sub(&dpi_heap, n);
+    free(p);
+}
+
+static void dpi_install_hooks(void)
+{
+    set_ndpi_malloc(dpi_malloc);
+    set_ndpi_free(dpi_free);
+    set_ndpi_flow_malloc(dpi_malloc);
+    set_ndpi_flow_free(dpi_free);
+}
+
+size_t dpi_heap_bytes(void)
+{
+    return atomic_load(&dpi_heap);
+}
+
 struct dpi_engine *dpi_engine_new(void)
 {
+    pthread_once(&dpi_hooks_once, dpi_install_hooks);
     struct dpi_engine *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;

@@ -29,8 +29,14 @@ struct dpi_result {
 struct dpi_engine *dpi_engine_new(void);
 void dpi_engine_free(struct dpi_engine *e);
 
-/* Bytes one tracked flow costs while detection runs (to charge a memory cap). */
+/* Bytes one tracked flow costs while detection runs, besides what nDPI
+ * allocates inside (to charge a memory cap). */
 size_t dpi_flow_size(void);
+
+/* Bytes nDPI holds on its heap now, module and flows together (counted by
+ * allocation hooks installed with the first engine). The difference around
+ * a dpi_packet() call is what that packet made the flow cost. */
+size_t dpi_heap_bytes(void);
 
 /* Per-flow state; NULL on allocation failure. */
 struct dpi_flow *dpi_flow_new(void);

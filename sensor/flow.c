@@ -38,7 +38,7 @@ void flow_config_default(struct flow_config *cfg)
     cfg->timeout_s[FLOW_T_CLOSED] = 10;
     cfg->timeout_s[FLOW_T_UDP] = 60;
     cfg->seed = 0x5eed1e55u;
-    cfg->expire_budget = 8;
+    cfg->expire_budget = 16;
 }
 
 bool flow_port_hint(uint16_t p)
@@ -116,9 +116,9 @@ static bool mem_fits(const struct flow_table *ft, size_t n)
 
 /* ---- LRU lists ---- */
 
-static void lru_unlink(struct flow_table *ft, struct flow *f)
+static void lru_unlink_from(struct flow_table *ft, struct flow *f, unsigned tclass)
 {
-    struct flow_lru *l = &ft->lru[f->tclass];
+    struct flow_lru *l = &ft->lru[tclass];
 
     if (f->lprev)
         f->lprev->lnext = f->lnext;
@@ -129,6 +129,11 @@ static void lru_unlink(struct flow_table *ft, struct flow *f)
     else
         l->tail = f->lprev;
     f->lprev = f->lnext = NULL;
+}
+
+static void lru_unlink(struct flow_table *ft, struct flow *f)
+{
+    lru_unlink_from(ft, f, f->tclass);
 }
 
 static void lru_append(struct flow_table *ft, struct flow *f)
@@ -452,11 +457,15 @@ struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uin
             return NULL;
         flow_init_first(f, pkt, src_side);
         fresh = true;
-    } else {
-        lru_unlink(ft, f);
-        if (!(f->flags & FLOW_F_ORIENT_FINAL) && pkt_has_payload(pkt))
-            orient_by_payload(f, src_side);
+    } else if (!(f->flags & FLOW_F_ORIENT_FINAL) && pkt_has_payload(pkt)) {
+        orient_by_payload(f, src_side);
     }
+    /* The LRU lists are kept to the second: a flow moves to its list's tail
+     * on its first packet of each second of packet time, or when its
+     * timeout class changes, not on every packet (touching its neighbours
+     * costs cache misses). Expiry and eviction are off by at most 1 s. */
+    unsigned old_class = f->tclass;
+    bool move = fresh || f->last_us / 1000000u != now_us / 1000000u;
     enum flow_dir d = src_side == f->client ? FLOW_TO_SERVER : FLOW_TO_CLIENT;
     if (pkt->ip_proto == FLOW_PROTO_TCP)
         tcp_update(
@@ -465,7 +474,10 @@ struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uin
     f->bytes[d] += wire_len;
     if (now_us > f->last_us)
         f->last_us = now_us;
-    lru_append(ft, f);
+    if (!fresh && (move || f->tclass != old_class))
+        lru_unlink_from(ft, f, old_class);
+    if (fresh || move || f->tclass != old_class)
+        lru_append(ft, f);
     *dir = d;
     return f;
 }

@@ -56,6 +56,7 @@ enum flow_flag {
     FLOW_F_SERVER_FIN = 1u << 3,
     FLOW_F_STREAM_DONE = 1u << 4, /* reassembly finished: fast path (set by stream.c) */
     FLOW_F_RST = 1u << 5,         /* closed by a RST (end reason RST rather than FIN) */
+    FLOW_F_APP_PACKETS = 1u << 6, /* the application layer wants whole packets (nDPI) */
 };
 
 /* Direction of a packet relative to the flow's client. */
@@ -118,7 +119,7 @@ struct flow_stats {
 struct flow_table;
 
 /* Fill cfg with the defaults (256 MiB; 60 s handshake, 3600 s established,
- * 10 s closed, 60 s UDP; budget 8). */
+ * 10 s closed, 60 s UDP; budget 16). */
 void flow_config_default(struct flow_config *cfg);
 
 /* Create a table (cfg is copied). mem_used starts at the size of the initial

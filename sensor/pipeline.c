@@ -6,6 +6,8 @@
 
 #include "output/eve_event.h"
 
+#define PL_EXPIRE_EVERY 8 /* packets between two expiry steps (a power of two) */
+
 struct pipeline {
     struct pl_config cfg;
     int dlt;
@@ -158,11 +160,14 @@ void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, 
         } else {
             if (pkt.ip_proto == 6 && !(f->flags & FLOW_F_STREAM_DONE))
                 stream_segment(pl->se, f, dir, &pkt);
-            if (f->app != NULL)
+            if (f->flags & FLOW_F_APP_PACKETS)
                 app_on_packet(pl->app, f, &pkt);
         }
     }
-    flow_expire(pl->ft, pl->now_us);
+    /* Expiry in small steps: every PL_EXPIRE_EVERY packets, a bounded look at
+     * the longest idle flows (flow_expire's budget), never a sweep. */
+    if ((pl->st.packets & (PL_EXPIRE_EVERY - 1)) == 0)
+        flow_expire(pl->ft, pl->now_us);
 }
 
 void pl_finish(struct pipeline *pl)
