@@ -80,7 +80,8 @@ static bool ee_cert(json_t *tls, const struct rules_event *ev)
     if (c == NULL)
         return false;
     bool ok =
-        ee_bool(c, "observable", ev->cert.observable) && ee_str(c, "subject", ev->cert.subject) &&
+        ee_bool(c, "observable", ev->cert.observable) &&
+        ee_bool(c, "unparseable", ev->cert.unparseable) && ee_str(c, "subject", ev->cert.subject) &&
         ee_str(c, "issuer", ev->cert.issuer) && ee_str(c, "subject_cn", ev->cert.subject_cn) &&
         ee_str(c, "issuer_cn", ev->cert.issuer_cn) && ee_strlist(c, "san", ev->cert.san) &&
         ee_time(c, "not_before", ev->cert.not_before) &&

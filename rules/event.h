@@ -154,6 +154,7 @@ struct rules_event {
         const char *sha256;   /* lowercase hex fingerprint */
         rules_bool sni_match; /* absent when no SNI was sent */
         rules_bool observable;
+        rules_bool unparseable;                /* OpenSSL could not decode it */
         struct rules_num shared_by_components; /* distinct components seen presenting it */
         struct rules_num depth;                /* 0 = leaf */
     } cert;

@@ -107,6 +107,8 @@ static const struct rules_field rules_fields[] = {
       "the SNI matches a name of the certificate (absent without SNI)"),
     F("cert.observable", BOOL, BOOL, CERT_ONLY, cert.observable,
       "the certificate was visible (not TLS 1.3)"),
+    F("cert.unparseable", BOOL, BOOL, CERT_ONLY, cert.unparseable,
+      "OpenSSL could not decode the certificate"),
     F("cert.shared_by_components", NUM, NUM, CERT_ONLY, cert.shared_by_components,
       "distinct components seen presenting this certificate"),
     F("cert.depth", NUM, NUM, CERT_ONLY, cert.depth, "position in the chain, 0 = leaf"),

@@ -161,7 +161,8 @@ const char *app_enc_name(enum app_enc e)
 
 const char *app_parser_name(enum app_parser p)
 {
-    static const char *const names[APP_P__COUNT] = {"tls", "mysql", "http2", "http1", "zookeeper"};
+    static const char *const names[APP_P__COUNT] = {"tls",   "mysql",     "http2",
+                                                    "http1", "zookeeper", "x509"};
     return (unsigned)p < APP_P__COUNT ? names[p] : "unknown";
 }
 
@@ -383,6 +384,8 @@ static struct cc_entry *app_certs_dir(struct app_engine *e, const struct tls_par
         struct cc_entry *ce = der ? cc_get(e->certs, der, len, &is_new) : NULL;
         if (ce == NULL)
             continue;
+        if (is_new && ce->info.status != X509_OK)
+            e->st.parser_errors[APP_P_X509]++;
         if (is_new && nc->n < sizeof(nc->e) / sizeof(nc->e[0])) {
             nc->depth[nc->n] = (uint8_t)i;
             nc->e[nc->n++] = cc_ref(ce);
@@ -1330,6 +1333,7 @@ static void app_event_cert(struct rules_event *ev, const struct cc_entry *ce, in
     const struct x509_info *x = &ce->info;
     ev->cert.observable = RULES_TRUE;
     ev->cert.sha256 = x->sha256;
+    ev->cert.unparseable = RULES_BOOL(x->status != X509_OK);
     if (x->status != X509_OK)
         return;
     ev->cert.subject = x->subject, ev->cert.issuer = x->issuer;

@@ -36,7 +36,15 @@ enum app_proto {
 enum app_enc { APP_ENC_UNKNOWN, APP_ENC_TLS, APP_ENC_PLAINTEXT };
 
 /* Parser errors by dissector, for /metrics. */
-enum app_parser { APP_P_TLS, APP_P_MYSQL, APP_P_HTTP2, APP_P_HTTP1, APP_P_ZK, APP_P__COUNT };
+enum app_parser {
+    APP_P_TLS,
+    APP_P_MYSQL,
+    APP_P_HTTP2,
+    APP_P_HTTP1,
+    APP_P_ZK,
+    APP_P_X509, /* certificates OpenSSL could not decode */
+    APP_P__COUNT
+};
 
 struct app_stats {
     uint64_t flows[APP__COUNT]; /* verdicts by protocol */

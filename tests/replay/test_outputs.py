@@ -194,6 +194,29 @@ def test_flow_tls(args):
           "flow record: TLS 1.3 says the certificate was not observable")
 
 
+def test_unparseable_cert(args, tmp):
+    """A certificate whose DER OpenSSL rejects (outer length made to lie) is
+    reported as unparseable, not a crash."""
+    data = bytearray(open(os.path.join(args.pcaps, "tls12-basic.pcap"), "rb").read())
+    done = False
+    for i in range(3, len(data) - 4):
+        if data[i] == 0x30 and data[i + 1] == 0x82:
+            inner = (data[i + 2] << 8 | data[i + 3]) + 4
+            outer = data[i - 3] << 16 | data[i - 2] << 8 | data[i - 1]
+            if inner == outer and inner > 200:
+                data[i + 2], data[i + 3] = 0xff, 0xff
+                done = True
+                break
+    path = os.path.join(tmp, "badcert.pcap")
+    open(path, "wb").write(data)
+    res = sensor_run(args, "-r", path, "--flows", "-", "--alerts", "/dev/null")
+    recs = [json.loads(x) for x in res.stdout.splitlines() if x.strip()]
+    cert = recs[0]["tls"]["cert"] if recs and "tls" in recs[0] else {}
+    check(done and res.returncode == 0 and cert.get("unparseable") is True
+          and "subject" not in cert and cert.get("sha256"),
+          f"unparseable certificate reported as such ({cert})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sensor", required=True)
@@ -203,6 +226,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_eve(args)
         test_flow_tls(args)
+        test_unparseable_cert(args, tmp)
         test_ecs(args)
         test_dedup(args)
         test_sighup(args, tmp)
