@@ -166,22 +166,28 @@ static struct flow *lru_oldest(const struct flow_table *ft, const struct flow *k
 
 /* ---- hashing and lookup ---- */
 
+/* 64x64 -> 128-bit multiply folded to 64 bits. */
+static inline uint64_t key_mum(uint64_t a, uint64_t b)
+{
+    unsigned __int128 m = (unsigned __int128)a * b;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
+/* Seeded hash of the six key words. The three products are independent, so
+ * the latency is two multiplies rather than six in a chain: this hash sits
+ * on every packet's critical path (bucket load waits for it). */
 static uint32_t key_hash(const struct flow_table *ft, const struct flow_key *k)
 {
     uint64_t w[sizeof(*k) / 8];
-    uint64_t h = (ft->cfg.seed + 1ull) * FLOW_HASH_K1;
+    uint64_t seed = (ft->cfg.seed + 1ull) * FLOW_HASH_K1;
 
     _Static_assert(sizeof(struct flow_key) == 48, "flow_key is hashed as six words");
     memcpy(w, k, sizeof(w));
-    for (size_t i = 0; i < sizeof(w) / 8; i++) {
-        h = (h ^ w[i]) * FLOW_HASH_K1;
-        h ^= h >> 29;
-    }
-    h *= FLOW_HASH_K2;
-    h ^= h >> 32;
-    h *= FLOW_HASH_K1;
-    h ^= h >> 31;
-    return (uint32_t)h;
+    uint64_t a = key_mum(w[0] ^ seed, w[1] ^ FLOW_HASH_K2);
+    uint64_t b = key_mum(w[2] ^ FLOW_HASH_K2, w[3] ^ seed);
+    uint64_t c = key_mum(w[4] ^ seed ^ FLOW_HASH_K2, w[5] ^ FLOW_HASH_K1);
+    uint64_t h = key_mum(a ^ (b << 21 | b >> 43) ^ (c << 42 | c >> 22), FLOW_HASH_K1 ^ seed);
+    return (uint32_t)(h ^ h >> 32);
 }
 
 /* Build the canonical key of pkt; *src_side receives the key side of its source. */
