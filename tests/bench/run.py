@@ -153,6 +153,7 @@ def make_workloads(args, wd):
         ("malloc2x", ["mixed", "--packets", str(MALLOC_PACKETS), "--flows", str(MALLOC_FLOWS),
                       "--data-mult", "2"]),
     ]
+    key += hashlib.sha256(repr((specs, TSHARK_SLICE, CALLGRIND_SLICE)).encode()).hexdigest()[:8]
     reuse = os.path.exists(stamp) and open(stamp).read().split("\n")[0] == key
     out = {}
     if reuse:
