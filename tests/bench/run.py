@@ -62,8 +62,21 @@ class Run:
         self.rc, self.stderr = rc, stderr
 
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def run_once(cmd, env=None):
-    """Run cmd with stdout to /dev/null; wall time, rusage and stderr of the child."""
+    """Run cmd with stdout to /dev/null; wall time, rusage and stderr of the child.
+
+    Peak RSS comes from GNU time wrapped around the command when it exists:
+    ru_maxrss of a child forked from this Python process starts at Python's
+    own RSS (Linux carries the old memory's high-water mark across exec), which
+    would hide anything smaller; GNU time's fork starts from a tiny process."""
+    rss_file = None
+    if GNU_TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="rss-")
+        os.close(fd)
+        cmd = [GNU_TIME, "-f", "%M", "-o", rss_file] + list(cmd)
     with tempfile.TemporaryFile() as err, open(os.devnull, "wb") as null:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=null, stderr=err, env=env)
@@ -72,7 +85,16 @@ def run_once(cmd, env=None):
         p.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode(errors="replace")
-    return Run(wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, p.returncode, text)
+    maxrss = ru.ru_maxrss
+    if rss_file:
+        try:
+            with open(rss_file) as f:
+                lines = [ln for ln in f.read().split("\n") if ln.strip().isdigit()]
+            if lines:
+                maxrss = int(lines[-1])
+        finally:
+            os.unlink(rss_file)
+    return Run(wall, ru.ru_utime, ru.ru_stime, maxrss, p.returncode, text)
 
 
 FAILURES = []
