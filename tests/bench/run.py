@@ -65,15 +65,16 @@ class Run:
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
-def run_once(cmd, env=None):
+def run_once(cmd, env=None, wrap=True):
     """Run cmd with stdout to /dev/null; wall time, rusage and stderr of the child.
 
     Peak RSS comes from GNU time wrapped around the command when it exists:
     ru_maxrss of a child forked from this Python process starts at Python's
     own RSS (Linux carries the old memory's high-water mark across exec), which
-    would hide anything smaller; GNU time's fork starts from a tiny process."""
+    would hide anything smaller; GNU time's fork starts from a tiny process.
+    wrap=False runs cmd directly (for LD_PRELOAD and valgrind runs)."""
     rss_file = None
-    if GNU_TIME:
+    if GNU_TIME and wrap:
         fd, rss_file = tempfile.mkstemp(prefix="rss-")
         os.close(fd)
         cmd = [GNU_TIME, "-f", "%M", "-o", rss_file] + list(cmd)
@@ -464,7 +465,7 @@ def malloc_counts(tools, wl):
         if os.path.exists(fn):
             os.unlink(fn)
         env = dict(os.environ, LD_PRELOAD=tools.shim, MALLOC_COUNT_FILE=fn)
-        r = run_once(tools.sensor_cmd(path), env)
+        r = run_once(tools.sensor_cmd(path), env, wrap=False)
         if r.rc != 0 or not os.path.exists(fn):
             log("malloc count run failed: " + r.stderr[-300:])
             FAILURES.append(("LD_PRELOAD=malloc_count.so vtls-sensor -r %s.pcap" % name, r.rc,
@@ -488,7 +489,7 @@ def massif(tools, wl, wd, capture="flood-small"):
     outf = os.path.join(wd, "massif.%s.out" % capture)
     log("massif on %s (%d flows)" % (capture, nflows))
     r = run_once([tools.valgrind, "--tool=massif", "--massif-out-file=" + outf]
-                 + tools.sensor_cmd(path))
+                 + tools.sensor_cmd(path), wrap=False)
     if r.rc != 0 or not os.path.exists(outf):
         return None
     text = sh(["ms_print", outf])
@@ -526,7 +527,7 @@ def perf_profile(tools, wl, wd):
     data = os.path.join(wd, "perf.data")
     log("perf record (cpu-clock) of the sensor on mixed")
     r = run_once([perf, "record", "-q", "-e", "cpu-clock", "-F", "4000", "-o", data]
-                 + tools.sensor_cmd(wl["mixed"][0]))
+                 + tools.sensor_cmd(wl["mixed"][0]), wrap=False)
     if r.rc != 0:
         return None
     text = sh([perf, "report", "-i", data, "--no-children", "--sort", "sym,dso", "--stdio"])
@@ -554,7 +555,7 @@ def callgrind(tools, wl, wd):
             outf = os.path.join(wd, "callgrind.%s.%s" % (name, tag))
             log("callgrind %s %s" % (name, tag))
             r = run_once([tools.valgrind, "--tool=callgrind", "--callgrind-out-file=" + outf]
-                         + cmd(p))
+                         + cmd(p), wrap=False)
             m = re.search(r"Collected : (\d+)", r.stderr)
             irs[tag] = (int(m[1]) if m else None, outf)
         if None in (irs["slice"][0], irs["one"][0]):
