@@ -26,6 +26,7 @@ struct flow_table {
     uint64_t timeout_us[FLOW_T__COUNT];
     uint64_t id_counter;
     unsigned expire_start; /* class examined first by the next flow_expire() */
+    unsigned in_end;       /* on_end callbacks running (no eviction from inside them) */
     struct flow_stats st;
 };
 
@@ -269,8 +270,11 @@ static void flow_end_one(struct flow_table *ft, struct flow *f, enum flow_end wh
     ft->st.ended[why]++;
     if (why == FLOW_END_EVICTED)
         ft->st.evicted++;
-    if (ft->cfg.on_end)
+    if (ft->cfg.on_end) {
+        ft->in_end++;
         ft->cfg.on_end(ft->cfg.ctx, f, why);
+        ft->in_end--;
+    }
     free(f);
     flow_mem_release(ft, sizeof(struct flow));
 }
@@ -278,6 +282,11 @@ static void flow_end_one(struct flow_table *ft, struct flow *f, enum flow_end wh
 /* Evict longest idle flows other than keep until n more bytes fit. */
 static bool mem_make_room(struct flow_table *ft, const struct flow *keep, size_t n)
 {
+    /* An ending flow's callback may still allocate (last bytes reach its
+     * parsers); evicting from there could end the very flow whose packet
+     * is being handled further up the stack, so it only gets what fits. */
+    if (ft->in_end > 0)
+        return mem_fits(ft, n);
     while (!mem_fits(ft, n)) {
         struct flow *victim = lru_oldest(ft, keep);
         if (!victim)

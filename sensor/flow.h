@@ -95,8 +95,8 @@ struct flow {
 /* Called for each flow as it ends, already unlinked from the table, before
  * the table frees it. The callback must release flow->stream and flow->app
  * (stream_finish() does the former) and must call no table function except
- * flow_mem_release(). It may run inside flow_track() or flow_mem_charge() for
- * another flow, when that call evicts this one. */
+ * flow_mem_release() and flow_mem_charge() (which then evicts nothing). It may run inside
+ * flow_track() or flow_mem_charge() for another flow, when that call evicts this one. */
 typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);
 
 struct flow_config {
@@ -150,9 +150,10 @@ void flow_expire(struct flow_table *ft, uint64_t now_us);
 void flow_flush(struct flow_table *ft);
 
 /* Charge n bytes of buffers held for flow f against the memory cap, evicting
- * other flows (longest idle first, never f; f may be NULL) if needed. Returns
- * false, charging nothing, when the cap cannot be met. flow_mem_release()
- * returns bytes charged earlier. */
+ * other flows (longest idle first, never f; f may be NULL) if needed; from
+ * inside an on_end callback nothing is evicted (only what fits is charged).
+ * Returns false, charging nothing, when the cap cannot be met.
+ * flow_mem_release() returns bytes charged earlier. */
 bool flow_mem_charge(struct flow_table *ft, const struct flow *f, size_t n);
 void flow_mem_release(struct flow_table *ft, size_t n);
 

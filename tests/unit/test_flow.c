@@ -459,6 +459,41 @@ Test(flow, port_reuse)
     flow_table_free(ft);
 }
 
+/* An on_end callback that, like the application layer when a flow's last
+ * bytes arrive, charges memory for the ending flow. */
+static struct flow_table *g_charging_ft;
+static void on_end_charging(void *ctx, struct flow *f, enum flow_end why)
+{
+    on_end(ctx, f, why);
+    if (flow_mem_charge(g_charging_ft, f, 4 * sizeof(struct flow)))
+        flow_mem_release(g_charging_ft, 4 * sizeof(struct flow));
+}
+
+Test(flow, no_eviction_from_inside_an_ending_flow)
+{
+    struct flow_table *probe = table_new(0, 0);
+    uint64_t base = flow_table_stats(probe)->mem_used;
+    flow_table_free(probe);
+
+    memset(&g_ends, 0, sizeof(g_ends));
+    struct flow_config cfg;
+    flow_config_default(&cfg);
+    cfg.memcap = base + 3 * sizeof(struct flow);
+    cfg.on_end = on_end_charging;
+    cfg.ctx = &g_ends;
+    struct flow_table *ft = g_charging_ft = flow_table_new(&cfg);
+    struct dec_packet p[4];
+    for (unsigned i = 0; i < 4; i++) {
+        p[i] = tcp(1, (uint16_t)(41000 + i), 2, 3306, DEC_TCP_ACK, 1);
+        cr_assert_not_null(track(ft, &p[i], (i + 1) * SEC, NULL));
+    }
+    /* The fourth flow evicted one; that one's callback could not evict the others
+     * (including the flow being created) to make room for its charge. */
+    cr_assert_eq(g_ends.n, 1);
+    cr_assert_eq(flow_table_stats(ft)->active, 3);
+    flow_table_free(ft);
+}
+
 Test(flow, eviction_under_small_cap)
 {
     struct flow_table *probe = table_new(0, 0);
