@@ -13,6 +13,8 @@ DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libssl-dev libmaxmindd
              libndpi-dev libcriterion-dev libnghttp2-dev libyaml-dev libjansson-dev \
              libmicrohttpd-dev libgnutls28-dev libcrypt-dev
 DEPS_TEST  = python3 tshark clang-format prometheus curl openssl iproute2
+# `make bench` compares with nDPI's reader and tshark, and profiles.
+DEPS_BENCH = libndpi-bin valgrind linux-perf tcpreplay time tcpdump iproute2
 # Only `make pcaps` needs the real servers.
 DEPS_PCAPS = tcpdump ethtool iproute2 openssl gnutls-bin mariadb-server mariadb-client \
              etcd-server etcd-client python3-grpcio zookeeper python3-kazoo socat \
@@ -49,6 +51,7 @@ test: deps build build-asan
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L 'unit|replay'
 
 bench: deps build
+	@./tools/install-deps.sh $(DEPS_BENCH)
 	cmake --build $(BUILD) --target bench_pcap_loop
 	/usr/bin/python3 tests/bench/run.py --build $(BUILD)
 

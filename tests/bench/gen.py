@@ -191,10 +191,12 @@ def parse_mix(text):
 def load_classes(mix=DEFAULT_MIX):
     """The traffic classes with a non-zero share in `mix`:
     [(name, share, templates, payload kind, server port)]. Known classes:
-    grpc-tls13, mysql-tls12, grpc-h2c, etcd and mysql-plain (MySQL without TLS:
-    COM_QUERY and text result sets; not in the default mix)."""
+    grpc-tls13, mysql-tls12, grpc-h2c, etcd, and, not in the default mix,
+    mysql-plain (MySQL without TLS: COM_QUERY and text result sets) and
+    etcd-plain (the plaintext etcdctl flows only)."""
     want = parse_mix(mix)
-    unknown = set(want) - {"grpc-tls13", "mysql-tls12", "grpc-h2c", "etcd", "mysql-plain"}
+    unknown = set(want) - {"grpc-tls13", "mysql-tls12", "grpc-h2c", "etcd", "mysql-plain",
+                           "etcd-plain"}
     if unknown:
         sys.exit("gen.py: unknown traffic classes in --mix: %s" % ", ".join(sorted(unknown)))
     p = lambda n: os.path.join(PCAPS, n)
@@ -220,6 +222,8 @@ def load_classes(mix=DEFAULT_MIX):
         # Stand-in while no etcd capture exists: the h2c gRPC openings sent to 2379.
         classes.append(("etcd(h2c stand-in)", 0.05, h2c, "h2c-etcd", 2379))
     classes.append(("mysql-plain", 0.0, load_templates(p("mysql-plain.pcap")), "mysql", None))
+    # Plaintext etcd client gRPC alone (the h2c etcdctl flows), not in the default mix.
+    classes.append(("etcd-plain", 0.0, [t for t in etcd if t.kind == "h2c-etcd"], None, None))
     total = sum(want.values()) or 1.0
     out = []
     for name, _share, tmpl, kind, port in classes:
