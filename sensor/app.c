@@ -68,7 +68,6 @@ struct app_live {
     uint8_t stage;
     uint8_t stash_len[2];
     uint8_t stash[2][APP_STASH];
-    uint64_t offset[2]; /* stream bytes seen per direction, gaps included */
     uint64_t tls_start_us;
     bool text;       /* an unrecognised flow's first bytes were printable text */
     bool dpi_off;    /* nDPI given up for this flow (memory cap) */
