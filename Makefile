@@ -70,7 +70,8 @@ FUZZ_LIBS = $(shell pkg-config --libs libnghttp2 openssl yaml-0.1) -lpcap
 fuzz:
 	mkdir -p build-fuzz/corpus-stream build-fuzz/corpus-decode build-fuzz/corpus-rules
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_stream tests/fuzz/fuzz_stream.c \
-	    dissectors/tls.c dissectors/tls_ciphers.c dissectors/fingerprint.c dissectors/mysql.c \
+	    dissectors/tls.c dissectors/tls_ciphers.c dissectors/fingerprint.c dissectors/digest.c \
+	    dissectors/mysql.c \
 	    dissectors/http2.c dissectors/http1.c dissectors/zookeeper.c $(FUZZ_LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_decode tests/fuzz/fuzz_decode.c \
 	    sensor/decode.c sensor/flow.c $(FUZZ_LIBS)
