@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,27 @@ static void main_on_hup(int sig)
     main_hup = 1;
     if (main_cap != NULL)
         cap_interrupt(main_cap);
+}
+
+/* A live capture blocks in poll() while the link is silent: a timer wakes
+ * it once a second for housekeeping (idle expiry, metrics). */
+static void main_on_alarm(int sig)
+{
+    (void)sig;
+    if (main_cap != NULL)
+        cap_interrupt(main_cap);
+}
+
+static void main_arm_timer(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = main_on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {.it_interval = {1, 0}, .it_value = {1, 0}};
+    setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static void main_arm_signals(void)
@@ -169,6 +191,13 @@ static void main_tick(void *ctx)
     if (now == s->last_tick)
         return;
     s->last_tick = now;
+    if (cap_is_live(s->cap)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        /* A second behind: packets already stamped are never overtaken. */
+        uint64_t wall_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        pl_idle(s->pl, wall_us - 1000000u);
+    }
     main_publish(s);
     main_progress(s);
 }
@@ -355,6 +384,8 @@ static int main_run(struct sensor *s)
     char err[CAP_ERRLEN];
     main_cap = s->cap;
     cap_set_tick(s->cap, main_tick, s);
+    if (cap_is_live(s->cap))
+        main_arm_timer();
     int rc = cap_run(s->cap, pl_packet, s->pl, err);
     if (s->progress_shown)
         fputs("\r\033[K", stderr);

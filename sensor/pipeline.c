@@ -170,6 +170,16 @@ void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, 
         flow_expire(pl->ft, pl->now_us);
 }
 
+void pl_idle(struct pipeline *pl, uint64_t now_us)
+{
+    if (now_us <= pl->now_us)
+        return;
+    pl->now_us = now_us;
+    app_set_time(pl->app, now_us);
+    for (int i = 0; i < 64; i++)
+        flow_expire(pl->ft, now_us);
+}
+
 void pl_finish(struct pipeline *pl)
 {
     flow_flush(pl->ft);

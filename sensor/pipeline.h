@@ -48,6 +48,11 @@ struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err);
 /* Process one frame (a cap_packet_fn: ctx is the pipeline). */
 void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t wire_len);
 
+/* A live capture with no packet for a while: let packet time follow the
+ * clock (now_us, the same clock the kernel stamps packets with) and expire
+ * idle flows in bounded steps, so a silent link still ends its flows. */
+void pl_idle(struct pipeline *pl, uint64_t now_us);
+
 /* End every flow now (end of a capture): records are written. */
 void pl_finish(struct pipeline *pl);
 

@@ -4,7 +4,8 @@
 # TLS exchange (openssl s_server / s_client) and a plaintext MySQL-like
 # probe cross it, SIGINT stops the sensor, which must exit 0, print the
 # capture statistics (received, dropped by kernel and by interface) and
-# write the flow records with the right client, server and encryption.
+# write the flow records with the right client, server and encryption; the
+# flows end on their idle timeouts while the link is silent, before SIGINT.
 # Everything started is stopped by PID; the namespaces are deleted on exit.
 # Needs root; exits 77 (skipped) otherwise.
 set -u
@@ -42,7 +43,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert
 
 # The sensor on the server's end of the link.
 ip netns exec "$ns_s" "$sensor" -i "$tag-b" -f "tcp port 4433 or tcp port 3306" \
-    --flows "$tmp/flows.json" --alerts "$tmp/alerts.json" --no-summary 2>"$tmp/sensor.err" &
+    --flows "$tmp/flows.json" --alerts "$tmp/alerts.json" --no-summary \
+    --timeout-closed 1 --timeout-established 1 --timeout-handshake 1 2>"$tmp/sensor.err" &
 spid=$!
 pids+=("$spid")
 for _ in $(seq 50); do grep -q . "$tmp/sensor.err" 2>/dev/null && break; sleep 0.1; done
@@ -67,7 +69,11 @@ printf 'plain text request\r\n' | ip netns exec "$ns_c" timeout 5 /usr/bin/pytho
 import socket, sys
 c = socket.create_connection(("10.98.0.2", 3306)); c.recv(100)
 c.sendall(sys.stdin.buffer.read()); c.close()'
-sleep 1
+# The link is silent now: the flows must end on their idle timeouts (packet
+# time follows the clock) while the sensor still runs.
+for _ in $(seq 50); do [ "$(wc -l <"$tmp/flows.json" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+[ "$(wc -l <"$tmp/flows.json" 2>/dev/null)" = 2 ] ||
+    fail "flows did not end on a silent link: $(cat "$tmp/flows.json" 2>/dev/null)"
 
 kill -INT "$spid"
 wait "$spid"
