@@ -34,8 +34,9 @@ enum app_stage {
     APP_ST_DONE,   /* verdict reached */
 };
 
-/* Everything learned about a flow, while it is worked out (in its live state)
- * and, unpacked again, when its events and records are written. */
+/* Everything learned about a flow: worked out at its verdict from the
+ * parsers, then packed; unpacked again when its events and records are
+ * written. */
 struct app_summary {
     uint8_t proto, enc;
     uint8_t client, server;       /* enum cls_component */
@@ -78,8 +79,8 @@ struct app_live {
     struct http1_parser *http1;
     struct zk_parser *zk;
     struct dpi_flow *dpi;
-    size_t charged; /* bytes charged to the flow table */
-    struct app_summary s;
+    size_t charged;     /* bytes charged to the flow table */
+    uint8_t proto, enc; /* enum app_proto, enum app_enc: what the first bytes showed */
 };
 
 /* Certificates first seen in this flow, waiting for their certificate event. */
@@ -440,9 +441,9 @@ static void app_sum_certs(struct app_engine *e, struct app_summary *s, const str
         app_check_chain(e, s, tp);
 }
 
-static void app_sum_tls(struct app_engine *e, struct app_live *lv, struct app_new_certs *nc)
+static void app_sum_tls(struct app_engine *e, struct app_live *lv, struct app_summary *s,
+                        struct app_new_certs *nc)
 {
-    struct app_summary *s = &lv->s;
     const struct tls_facts *tf = tls_facts(lv->tls);
     char buf[TLS_MAX_ALPN * (TLS_ALPN_LEN + 1) + 1];
 
@@ -773,14 +774,13 @@ static void app_leaf_component(struct app_summary *s, struct app_new_certs *nc)
 
 /* Summarise the parsers of the live state into s. */
 static void app_summarise(struct app_engine *e, struct flow *f, struct app_live *lv,
-                          struct app_new_certs *nc)
+                          struct app_summary *s, struct app_new_certs *nc)
 {
-    struct app_summary *s = &lv->s;
     uint16_t port = f->key.port[flow_server_side(f)];
     if (lv->mysql != NULL)
         app_sum_mysql(e, s, mysql_facts(lv->mysql));
     if (lv->tls != NULL)
-        app_sum_tls(e, lv, nc);
+        app_sum_tls(e, lv, s, nc);
     if (lv->h2 != NULL)
         app_sum_h2(e, s, lv->h2, port);
     if (lv->http1 != NULL)
@@ -795,8 +795,7 @@ static void app_summarise(struct app_engine *e, struct flow *f, struct app_live 
 
 static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a)
 {
-    struct app_summary none = {0};
-    struct app_summary *s = a->live != NULL ? &a->live->s : &none;
+    struct app_summary sum = {0}, *s = &sum; /* worked out here, then packed into a */
     struct app_new_certs nc = {.n = 0};
 
     if (a->verdict)
@@ -804,8 +803,10 @@ static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a
     a->verdict = 1;
     s->verdict = true;
     f->flags &= (uint8_t)~FLOW_F_APP_PACKETS;
-    if (a->live != NULL)
-        app_summarise(e, f, a->live, &nc);
+    if (a->live != NULL) {
+        s->proto = a->live->proto, s->enc = a->live->enc;
+        app_summarise(e, f, a->live, s, &nc);
+    }
     app_classify(e, f, s);
     app_leaf_component(s, &nc);
     e->st.flows[s->proto]++;
@@ -852,9 +853,9 @@ static bool app_start_tls(struct app_engine *e, struct flow *f, struct app_flow 
         return false;
     tls_init(lv->tls);
     lv->stage = APP_ST_TLS;
-    if (lv->s.proto == APP_UNKNOWN)
-        lv->s.proto = APP_TLS;
-    lv->s.enc = APP_ENC_TLS;
+    if (lv->proto == APP_UNKNOWN)
+        lv->proto = APP_TLS;
+    lv->enc = APP_ENC_TLS;
     return true;
 }
 
@@ -866,8 +867,8 @@ static bool app_start_mysql(struct app_engine *e, struct flow *f, struct app_flo
         return false;
     mysql_init(lv->mysql);
     lv->stage = APP_ST_MYSQL;
-    lv->s.proto = APP_MYSQL;
-    lv->s.enc = APP_ENC_PLAINTEXT;
+    lv->proto = APP_MYSQL;
+    lv->enc = APP_ENC_PLAINTEXT;
     return true;
 }
 
@@ -960,7 +961,7 @@ static bool app_feed_mysql(struct app_engine *e, struct flow *f, struct app_flow
     size_t used = (size_t)(mysql_offset(lv->mysql, dir) - before);
     if (!app_start_tls(e, f, a))
         return true;
-    lv->s.proto = APP_MYSQL;
+    lv->proto = APP_MYSQL;
     return used < n && app_feed_tls(e, lv, dir, p + used, n - used);
 }
 
@@ -1055,8 +1056,8 @@ static bool app_begin(struct app_engine *e, struct flow *f, struct app_flow *a, 
         return app_start_simple(e, f, a, st);
     if (f->flags & FLOW_F_MIDSTREAM) {
         /* MySQL commands or results without the login: plaintext, nothing to parse. */
-        a->live->s.proto = APP_MYSQL;
-        a->live->s.enc = APP_ENC_PLAINTEXT;
+        a->live->proto = APP_MYSQL;
+        a->live->enc = APP_ENC_PLAINTEXT;
         a->live->stage = APP_ST_DONE;
         return true;
     }
