@@ -76,31 +76,31 @@ static void main_on_alarm(int sig)
         cap_interrupt(main_cap);
 }
 
-static void main_arm_timer(void)
+/* Handle sig with fn; reads restart (a replay from a pipe must not fail with
+ * EINTR), a live capture's poll() still returns and pcap_breakloop() does the
+ * rest. */
+static void main_handle(int sig, void (*fn)(int))
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sa.sa_handler = main_on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
+    sa.sa_handler = fn;
+    sigaction(sig, &sa, NULL);
+}
+
+static void main_arm_timer(void)
+{
+    main_handle(SIGALRM, main_on_alarm);
     struct itimerval it = {.it_interval = {1, 0}, .it_value = {1, 0}};
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static void main_arm_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    /* Restart reads (a replay from a pipe must not fail with EINTR); a live
-     * capture's poll() still returns, and pcap_breakloop() does the rest. */
-    sa.sa_flags = SA_RESTART;
-    sa.sa_handler = main_on_stop;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = main_on_hup;
-    sigaction(SIGHUP, &sa, NULL);
+    main_handle(SIGINT, main_on_stop);
+    main_handle(SIGTERM, main_on_stop);
+    main_handle(SIGHUP, main_on_hup);
     signal(SIGPIPE, SIG_IGN); /* a closed output pipe is a counted write error */
 }
 

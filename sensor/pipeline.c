@@ -51,8 +51,9 @@ static void pl_geo(struct pipeline *pl, struct rules_event *ev, struct geo_resul
     pl_geo_side(pl, &ev->flow.dst_ip, &r[1], &ev->geo.dst);
 }
 
-/* A flow's verdict: its facts are final. */
-static void pl_on_verdict(void *ctx, struct flow *f, const struct rules_event *ev)
+/* An event from the application layer, enriched with geo facts, to the
+ * verdict engine: a flow's verdict, or a certificate not seen before. */
+static void pl_on_event(void *ctx, struct flow *f, const struct rules_event *ev)
 {
     struct pipeline *pl = ctx;
     struct rules_event full = *ev;
@@ -60,18 +61,10 @@ static void pl_on_verdict(void *ctx, struct flow *f, const struct rules_event *e
     if (pl->cfg.verdicts == NULL)
         return;
     pl_geo(pl, &full, geo);
-    vd_flow(pl->cfg.verdicts, f, &full, pl->now_us, app_tls_duration_us(f));
-}
-
-static void pl_on_certificate(void *ctx, struct flow *f, const struct rules_event *ev)
-{
-    struct pipeline *pl = ctx;
-    struct rules_event full = *ev;
-    struct geo_result geo[2];
-    if (pl->cfg.verdicts == NULL)
-        return;
-    pl_geo(pl, &full, geo);
-    vd_certificate(pl->cfg.verdicts, f, &full, pl->now_us);
+    if (full.kind == RULES_EVENT_FLOW)
+        vd_flow(pl->cfg.verdicts, f, &full, pl->now_us, app_tls_duration_us(f));
+    else
+        vd_certificate(pl->cfg.verdicts, f, &full, pl->now_us);
 }
 
 static void pl_write_flow(struct pipeline *pl, struct flow *f, enum flow_end why)
@@ -118,8 +111,8 @@ struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err)
     struct app_config ac = {.inventory = cfg->inventory,
                             .ca_bundle = cfg->ca_bundle,
                             .ndpi = cfg->ndpi,
-                            .on_verdict = pl_on_verdict,
-                            .on_certificate = pl_on_certificate,
+                            .on_verdict = pl_on_event,
+                            .on_certificate = pl_on_event,
                             .ctx = pl};
     pl->app = app_engine_new(&ac, pl->ft, err);
     if (pl->app == NULL) {
