@@ -71,6 +71,14 @@ def main():
                      ["--alert-format", "xml", "-r", demo], []):
             res = run(a.sensor, *args)
             check(res.returncode == 2, f"usage error {args}: status 2 ({res.returncode})")
+        if os.geteuid() == 0:
+            res = run(a.sensor, "-q", "-r", demo, "--user", "nobody", "--alerts", "-",
+                      "--no-summary")
+            check(res.returncode == 0 and res.stdout.count('"event_type":"alert"') > 0,
+                  "--user nobody: privileges dropped once the capture is open, replay goes on")
+            res = run(a.sensor, "-r", demo, "--user", "no-such-user-vtls")
+            check(res.returncode == 1 and "no-such-user-vtls" in res.stderr,
+                  "--user with an unknown name: status 1, named")
         res = run(a.sensor, "--version")
         check(res.returncode == 0 and res.stdout.startswith("vtls-sensor "), "--version")
         res = run(a.sensor, "-r", demo, "--inventory", os.path.join(tmp, "nope.yaml"))
