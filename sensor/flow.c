@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/classify.h"
+
 #define FLOW_INIT_BUCKETS 64u
 #define FLOW_US_PER_S     1000000ull
 #define FLOW_ID_MASK      ((1ull << 53) - 1)
@@ -44,32 +46,9 @@ void flow_config_default(struct flow_config *cfg)
 
 bool flow_port_hint(uint16_t p)
 {
-    /* Vitess cluster ports of PROTOCOLS.md ("Ports seen in practice"), plus HTTPS and HTTP. */
-    if (p >= 16000 && p <= 16099) /* vttablet gRPC (16000+uid), vtorc HTTP */
-        return true;
-    if (p >= 17000 && p <= 17099) /* mysqld of examples/local (17000+uid) */
-        return true;
-    switch (p) {
-    case 80:
-    case 443:
-    case 2181:  /* ZooKeeper */
-    case 2379:  /* etcd client */
-    case 2380:  /* etcd peer */
-    case 3306:  /* mysqld, vtgate MySQL (operator) */
-    case 14200: /* vtadmin API */
-    case 14201: /* vtadmin web */
-    case 15000: /* vtctld / vttablet web */
-    case 15001: /* vtgate web */
-    case 15306: /* vtgate MySQL */
-    case 15991: /* vtgate gRPC */
-    case 15999: /* vtctld gRPC (and operator's vtgate/vttablet gRPC) */
-    case 21811:
-    case 21812:
-    case 21813: /* ZooKeeper of examples */
-        return true;
-    default:
-        return false;
-    }
+    /* The ports of PROTOCOLS.md ("Ports seen in practice"), kept in one table
+     * in classify.c, plus HTTPS and HTTP. */
+    return p == 80 || p == 443 || cls_port_component(p) != CLS_UNKNOWN;
 }
 
 const char *flow_end_name(enum flow_end why)
