@@ -106,18 +106,14 @@ static enum fp_result ja3_finish(struct fp_str *s, char *str, size_t cap, char *
 
 enum fp_result fp_ja3(const struct tls_client_hello *ch, char *str, size_t cap, char *md5)
 {
-    char *buf;
+    char buf[FP_JA3_STR_MAX];
     struct fp_str s;
     uint16_t pf[TLS_MAX_POINT_FORMATS];
-    enum fp_result r;
     bool trunc;
 
     if (!ch->seen || ch->sslv2)
         return FP_NONE;
-    buf = malloc(FP_JA3_STR_MAX);
-    if (!buf)
-        return FP_ERROR;
-    str_init(&s, buf, FP_JA3_STR_MAX);
+    str_init(&s, buf, sizeof(buf));
 
     /* SSLVersion,Cipher,SSLExtension,EllipticCurve,EllipticCurvePointFormat */
     str_dec(&s, ch->version);
@@ -134,23 +130,17 @@ enum fp_result fp_ja3(const struct tls_client_hello *ch, char *str, size_t cap, 
 
     trunc = ch->ciphers.total > ch->ciphers.n || ch->exts.total > ch->exts.n ||
             ch->groups.total > ch->groups.n || ch->point_formats_total > ch->point_formats_n;
-    r = ja3_finish(&s, str, cap, md5, trunc);
-    free(buf);
-    return r;
+    return ja3_finish(&s, str, cap, md5, trunc);
 }
 
 enum fp_result fp_ja3s(const struct tls_server_hello *sh, char *str, size_t cap, char *md5)
 {
-    char *buf;
+    char buf[FP_JA3_STR_MAX];
     struct fp_str s;
-    enum fp_result r;
 
     if (!sh->seen || sh->sslv2)
         return FP_NONE;
-    buf = malloc(FP_JA3_STR_MAX);
-    if (!buf)
-        return FP_ERROR;
-    str_init(&s, buf, FP_JA3_STR_MAX);
+    str_init(&s, buf, sizeof(buf));
 
     /* SSLVersion,Cipher,SSLExtension */
     str_dec(&s, sh->version);
@@ -158,9 +148,7 @@ enum fp_result fp_ja3s(const struct tls_server_hello *sh, char *str, size_t cap,
     str_dec(&s, sh->cipher);
     str_char(&s, ',');
     str_dec_list(&s, sh->exts.v, sh->exts.n);
-    r = ja3_finish(&s, str, cap, md5, sh->exts.total > sh->exts.n);
-    free(buf);
-    return r;
+    return ja3_finish(&s, str, cap, md5, sh->exts.total > sh->exts.n);
 }
 
 /* ---- JA4 ------------------------------------------------------------------------- */
@@ -297,16 +285,13 @@ static void ja4_a(struct fp_str *s, const struct tls_client_hello *ch, size_t nc
 enum fp_result fp_ja4_ex(const struct tls_client_hello *ch, bool raw, bool original, char *out,
                          size_t cap)
 {
-    struct ja4_work *w;
+    struct ja4_work work, *w = &work;
     struct fp_str s, l;
     size_t nc, ne_all, ne, ns;
     bool trunc;
 
     if (!ch->seen)
         return FP_NONE;
-    w = malloc(sizeof(*w));
-    if (!w)
-        return FP_ERROR;
     str_init(&s, out, cap);
     nc = ja4_filter(ch->ciphers.v, ch->ciphers.n, false, !original, w->ciphers);
     ne_all = ja4_filter(ch->exts.v, ch->exts.n, false, false, w->exts);
@@ -332,7 +317,6 @@ enum fp_result fp_ja4_ex(const struct tls_client_hello *ch, bool raw, bool origi
 
     trunc = ch->ciphers.total > ch->ciphers.n || ch->exts.total > ch->exts.n ||
             ch->sigalgs.total > ch->sigalgs.n;
-    free(w);
     if (s.overflow || l.overflow)
         return FP_ERROR;
     return trunc ? FP_TRUNCATED : FP_OK;
@@ -341,4 +325,79 @@ enum fp_result fp_ja4_ex(const struct tls_client_hello *ch, bool raw, bool origi
 enum fp_result fp_ja4(const struct tls_client_hello *ch, char out[FP_JA4_LEN])
 {
     return fp_ja4_ex(ch, false, false, out, FP_JA4_LEN);
+}
+
+/* ---- memo keys ------------------------------------------------------------------- */
+
+/* Bounded byte writer for keys; overflow is remembered. */
+struct fp_key {
+    uint8_t *p;
+    size_t cap, n;
+    bool overflow;
+};
+
+static void key_u16(struct fp_key *k, uint16_t v)
+{
+    if (k->cap - k->n < 2) {
+        k->overflow = true;
+        return;
+    }
+    k->p[k->n++] = (uint8_t)(v >> 8);
+    k->p[k->n++] = (uint8_t)v;
+}
+
+/* The non-GREASE values of v[0..n), then their count (so that lists end
+ * unambiguously). */
+static void key_list(struct fp_key *k, const uint16_t *v, size_t n)
+{
+    uint16_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!tls_is_grease(v[i])) {
+            key_u16(k, v[i]);
+            m++;
+        }
+    }
+    key_u16(k, m);
+}
+
+static size_t key_end(const struct fp_key *k)
+{
+    return k->overflow ? 0 : k->n;
+}
+
+size_t fp_client_key(const struct tls_client_hello *ch, uint8_t *out, size_t cap)
+{
+    struct fp_key k = {.p = out, .cap = cap};
+    uint16_t pf[TLS_MAX_POINT_FORMATS];
+    char alpn[3];
+
+    if (!ch->seen || ch->sslv2)
+        return 0;
+    ja4_alpn(ch, alpn);
+    key_u16(&k, 0x4348); /* "CH": client and server keys never compare equal */
+    key_u16(&k, ch->version);
+    key_u16(&k, (uint16_t)(ch->has_sni ? 1 : 0));
+    key_u16(&k, (uint16_t)((uint8_t)alpn[0] << 8 | (uint8_t)alpn[1]));
+    key_list(&k, ch->versions.v, ch->versions.n);
+    key_list(&k, ch->ciphers.v, ch->ciphers.n);
+    key_list(&k, ch->exts.v, ch->exts.n);
+    key_list(&k, ch->groups.v, ch->groups.n);
+    key_list(&k, ch->sigalgs.v, ch->sigalgs.n);
+    for (size_t i = 0; i < ch->point_formats_n; i++)
+        pf[i] = ch->point_formats[i];
+    key_list(&k, pf, ch->point_formats_n);
+    return key_end(&k);
+}
+
+size_t fp_server_key(const struct tls_server_hello *sh, uint8_t *out, size_t cap)
+{
+    struct fp_key k = {.p = out, .cap = cap};
+
+    if (!sh->seen || sh->sslv2)
+        return 0;
+    key_u16(&k, 0x5348); /* "SH" */
+    key_u16(&k, sh->version);
+    key_u16(&k, sh->cipher);
+    key_list(&k, sh->exts.v, sh->exts.n);
+    return key_end(&k);
 }

@@ -50,4 +50,15 @@ enum fp_result fp_ja4(const struct tls_client_hello *ch, char out[FP_JA4_LEN]);
 enum fp_result fp_ja4_ex(const struct tls_client_hello *ch, bool raw, bool original, char *out,
                          size_t cap);
 
+/* Memo keys: the bytes of a hello that its fingerprints depend on (lists
+ * without GREASE values, version, SNI and ALPN presence, ALPN's end bytes).
+ * Two ClientHellos with equal keys have equal JA3 and JA4; two
+ * ServerHellos with equal keys equal JA3S; a client key never equals a
+ * server key. Written to out (cap bytes,
+ * FP_KEY_MAX is always enough); returns the length, or 0 for a hello with
+ * no fingerprint (not seen, SSLv2). */
+#define FP_KEY_MAX 1200
+size_t fp_client_key(const struct tls_client_hello *ch, uint8_t *out, size_t cap);
+size_t fp_server_key(const struct tls_server_hello *sh, uint8_t *out, size_t cap);
+
 #endif

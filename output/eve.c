@@ -77,19 +77,23 @@ bool eve_write(struct eve_writer *w, const json_t *obj)
 {
     char stackbuf[4096];
     size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(10);
-    size_t need = json_dumpb(obj, NULL, 0, flags);
+    /* One encoding pass when the line fits the stack buffer (nearly always). */
+    size_t need = json_dumpb(obj, stackbuf, sizeof(stackbuf) - 1, flags);
     if (need == 0) {
         w->st.encode_errors++;
         return false;
     }
-    char *buf = need + 1 <= sizeof(stackbuf) ? stackbuf : malloc(need + 1);
-    if (buf == NULL) {
-        w->st.encode_errors++;
-        return false;
+    char *buf = stackbuf;
+    if (need + 1 > sizeof(stackbuf)) {
+        buf = malloc(need + 1);
+        if (buf == NULL) {
+            w->st.encode_errors++;
+            return false;
+        }
+        need = json_dumpb(obj, buf, need, flags);
     }
-    size_t len = json_dumpb(obj, buf, need, flags);
-    buf[len] = '\n';
-    bool ok = eve_write_line(w, buf, len + 1);
+    buf[need] = '\n';
+    bool ok = eve_write_line(w, buf, need + 1);
     if (buf != stackbuf)
         free(buf);
     return ok;

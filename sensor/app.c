@@ -16,6 +16,7 @@
 #include "dissectors/tls_ciphers.h"
 #include "dissectors/zookeeper.h"
 #include "sensor/certcache.h"
+#include "sensor/fpmemo.h"
 #include "sensor/intern.h"
 
 /* First bytes of a direction kept until a dissector can be chosen, and the
@@ -134,6 +135,7 @@ struct app_engine {
     struct app_config cfg;
     struct flow_table *ft;
     struct istr_table *strings;
+    struct fpm_memo *fps; /* fingerprints of recent hellos */
     struct dpi_engine *dpi;
     struct cc_cache *certs;
     struct x509_verifier *verifier; /* NULL without --ca-bundle */
@@ -175,7 +177,8 @@ struct app_engine *app_engine_new(const struct app_config *cfg, struct flow_tabl
     e->ft = ft;
     e->strings = istr_table_new();
     e->certs = cc_new(0);
-    if (e->strings == NULL || e->certs == NULL)
+    e->fps = e->strings ? fpm_new(e->strings, 8) : NULL;
+    if (e->strings == NULL || e->certs == NULL || e->fps == NULL)
         goto nomem;
     if (cfg->ca_bundle != NULL) {
         char why[200];
@@ -203,6 +206,7 @@ void app_engine_free(struct app_engine *e)
     dpi_engine_free(e->dpi);
     x509_verifier_free(e->verifier);
     cc_free(e->certs);
+    fpm_free(e->fps);
     istr_table_free(e->strings);
     free(e);
 }
@@ -360,14 +364,8 @@ static const char *app_join(char *buf, size_t len, const char (*names)[TLS_ALPN_
 static void app_sum_fingerprints(struct app_engine *e, struct app_summary *s,
                                  const struct tls_facts *tf)
 {
-    char str[FP_JA3_STR_MAX], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
-
-    if (fp_ja3(&tf->ch, str, sizeof(str), md5) >= FP_OK)
-        s->ja3 = istr_cstr(e->strings, md5);
-    if (fp_ja3s(&tf->sh, str, sizeof(str), md5) >= FP_OK)
-        s->ja3s = istr_cstr(e->strings, md5);
-    if (fp_ja4(&tf->ch, ja4) >= FP_OK)
-        s->ja4 = istr_cstr(e->strings, ja4);
+    fpm_client(e->fps, &tf->ch, &s->ja3, &s->ja4);
+    s->ja3s = fpm_server(e->fps, &tf->sh);
 }
 
 /* Look up (parse on first sight) every certificate of direction dir;

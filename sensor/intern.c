@@ -115,6 +115,13 @@ const char *istr_cstr(struct istr_table *t, const char *s)
     return s == NULL || s[0] == '\0' ? NULL : istr_get(t, s, strlen(s));
 }
 
+const char *istr_ref(const char *s)
+{
+    if (s != NULL)
+        ((struct istr *)(s - offsetof(struct istr, s)))->refs++;
+    return s;
+}
+
 void istr_put(struct istr_table *t, const char *s)
 {
     if (s == NULL)

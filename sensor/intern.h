@@ -22,6 +22,9 @@ const char *istr_get(struct istr_table *t, const char *s, size_t len);
 /* Same for a NUL-terminated string; "" and NULL give NULL (absent). */
 const char *istr_cstr(struct istr_table *t, const char *s);
 
+/* One more reference to s (a result of istr_get, or NULL), without a lookup. */
+const char *istr_ref(const char *s);
+
 /* Drop one reference to s (a result of istr_get, or NULL: no-op); the copy is
  * freed with its last reference. */
 void istr_put(struct istr_table *t, const char *s);
