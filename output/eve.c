@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,62 @@
 #include <unistd.h>
 
 #include "output/community_id.h"
+
+/* ---- record scope (see eve.h) ---- */
+
+#define EVE_ARENA_BYTES (32u * 1024u)
+
+struct eve_arena {
+    alignas(max_align_t) unsigned char buf[EVE_ARENA_BYTES];
+    size_t used;
+    bool open;
+};
+
+static _Thread_local struct eve_arena eve_arena;
+static pthread_once_t eve_alloc_once = PTHREAD_ONCE_INIT;
+
+static void *eve_json_alloc(size_t n)
+{
+    struct eve_arena *a = &eve_arena;
+    size_t need = (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    if (a->open && need <= EVE_ARENA_BYTES - a->used) {
+        void *p = a->buf + a->used;
+        a->used += need;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void eve_json_free(void *p)
+{
+    const unsigned char *c = p;
+    const struct eve_arena *a = &eve_arena;
+    if (c >= a->buf && c < a->buf + EVE_ARENA_BYTES)
+        return; /* released with its scope */
+    free(p);
+}
+
+/* Every allocation not made inside a scope is an ordinary malloc, so the
+ * functions may be installed while values already exist. */
+static void eve_install_alloc(void)
+{
+    json_set_alloc_funcs(eve_json_alloc, eve_json_free);
+}
+
+void eve_scope_begin(void)
+{
+    pthread_once(&eve_alloc_once, eve_install_alloc);
+    eve_arena.used = 0;
+    eve_arena.open = true;
+}
+
+void eve_scope_end(void)
+{
+    eve_arena.open = false;
+    eve_arena.used = 0;
+}
+
+/* ---- writer ---- */
 
 struct eve_writer {
     int fd;

@@ -40,6 +40,15 @@ const char *eve_writer_path(const struct eve_writer *w);
 /* Flush nothing (lines are written whole) and close; NULL is a no-op. */
 void eve_close(struct eve_writer *w);
 
+/* Record scope. jansson values made on the calling thread between
+ * eve_scope_begin() and eve_scope_end() come from a per-thread bump arena
+ * (32 KiB; past that, from malloc) and are all released by eve_scope_end():
+ * a record costs no malloc/free pair per key and value. Every value made
+ * inside must be freed (json_decref) before eve_scope_end(); values made
+ * outside may be used and freed inside. Scopes do not nest. */
+void eve_scope_begin(void);
+void eve_scope_end(void);
+
 /* Format packet time us (microseconds since the epoch) as ISO 8601 UTC with
  * microseconds, e.g. "2026-12-03T15:30:07.123456Z", into buf (32 bytes). */
 char *eve_time(uint64_t us, char buf[32]);

@@ -125,6 +125,12 @@ struct dec_packet {
 bool dec_packet(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet *out,
                 struct dec_stats *st);
 
+/* The same decoding without dec_packet()'s one-pass path for untagged
+ * Ethernet + IPv4 + TCP: every frame walked layer by layer. Results are
+ * identical; tests and the decode fuzzer compare the two. */
+bool dec_packet_layers(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet *out,
+                       struct dec_stats *st);
+
 /* Whether dec_packet() understands link type dlt. */
 bool dec_dlt_supported(int dlt);
 

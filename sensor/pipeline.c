@@ -70,15 +70,15 @@ static void pl_on_event(void *ctx, struct flow *f, const struct rules_event *ev)
 static void pl_write_flow(struct pipeline *pl, struct flow *f, enum flow_end why)
 {
     struct rules_event ev;
-    json_t *rec = eve_flow_record(f, why, pl->cfg.cid_seed);
-    if (rec == NULL)
-        return;
     struct geo_result geo[2];
     app_fill_event(pl->app, f, &ev);
     pl_geo(pl, &ev, geo);
-    if (eve_add_event(rec, &ev))
+    eve_scope_begin();
+    json_t *rec = eve_flow_record(f, why, pl->cfg.cid_seed);
+    if (rec != NULL && eve_add_event(rec, &ev))
         eve_write(pl->cfg.flows, rec);
     json_decref(rec);
+    eve_scope_end();
 }
 
 static void pl_on_flow_end(void *ctx, struct flow *f, enum flow_end why)

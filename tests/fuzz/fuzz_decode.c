@@ -4,6 +4,7 @@
 #include <pcap/dlt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sensor/decode.h"
 #include "sensor/flow.h"
@@ -34,7 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct dec_stats st = {{0}};
     struct dec_packet pkt;
     int dlt = fz_dlts[data[0] % (sizeof(fz_dlts) / sizeof(fz_dlts[0]))];
-    if (dec_packet(dlt, data + 1, (uint32_t)(size - 1), &pkt, &st)) {
+    /* The one-pass path must agree with the layer-by-layer decoder. */
+    struct dec_stats st2 = {{0}};
+    struct dec_packet pkt2;
+    bool ok = dec_packet(dlt, data + 1, (uint32_t)(size - 1), &pkt, &st);
+    bool ok2 = dec_packet_layers(dlt, data + 1, (uint32_t)(size - 1), &pkt2, &st2);
+    if (ok != ok2 || (ok && memcmp(&pkt, &pkt2, sizeof(pkt)) != 0) ||
+        memcmp(&st, &st2, sizeof(st)) != 0)
+        __builtin_trap();
+    if (ok) {
         enum flow_dir dir;
         flow_track(ft, &pkt, (uint32_t)size, now += 1000, &dir);
         flow_expire(ft, now);

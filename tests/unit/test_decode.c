@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,20 @@ static void pcap_dump_eth(const uint8_t *b, size_t n)
     fflush(f);
 }
 
+/* dec_packet's one-pass path gave what the layer-by-layer decoder gives. */
+static void check_same_as_layers(int dlt, const uint8_t *b, size_t n, bool ok,
+                                 const struct dec_packet *d, const struct dec_stats *st)
+{
+    struct dec_stats st2 = {0};
+    struct dec_packet d2;
+    bool ok2 = dec_packet_layers(dlt, b, (uint32_t)n, &d2, &st2);
+
+    cr_assert_eq(ok, ok2, "%zu bytes: fast path %d, layers %d", n, ok, ok2);
+    cr_assert_eq(memcmp(st, &st2, sizeof(st2)), 0, "%zu bytes: counters differ", n);
+    if (ok)
+        cr_assert_eq(memcmp(d, &d2, sizeof(d2)), 0, "%zu bytes: packets differ", n);
+}
+
 /* Every prefix of b[0..n) decodes to false with exactly one counter, or to true
  * with the payload inside the prefix. With payload_off set (a good packet whose
  * payload spans [payload_off, payload_end)), the result must be true exactly
@@ -69,6 +84,7 @@ static void check_prefixes(int dlt, const uint8_t *b, size_t n, size_t payload_o
         struct dec_packet d;
         bool ok = dec_packet(dlt, g, (uint32_t)cut, &d, &st);
 
+        check_same_as_layers(dlt, g, cut, ok, &d, &st);
         cr_assert_eq(counters_sum(&st), ok ? 0 : 1, "cut %zu", cut);
         if (ok) {
             cr_assert(d.payload >= g && d.payload <= g + cut, "cut %zu", cut);
@@ -1576,4 +1592,39 @@ Test(decode, real_tunnel_captures)
     }
     if (files == 0)
         cr_log_warn("no tunnel captures found under %s/pcaps", VTLS_SOURCE_DIR);
+}
+
+/* Every frame of every capture in pcaps/ decodes the same way through the
+ * one-pass path and layer by layer, and most take the one-pass path. */
+Test(decode, fast_path_equals_layers_on_every_capture)
+{
+    DIR *dir = opendir(VTLS_SOURCE_DIR "/pcaps");
+    struct dirent *e;
+    unsigned long frames = 0, files = 0;
+
+    cr_assert_not_null(dir);
+    while ((e = readdir(dir)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".pcap") != 0)
+            continue;
+        char path[512], err[PCAP_ERRBUF_SIZE];
+        snprintf(path, sizeof(path), "%s/pcaps/%s", VTLS_SOURCE_DIR, e->d_name);
+        pcap_t *p = pcap_open_offline(path, err);
+        cr_assert_not_null(p, "%s: %s", path, err);
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        while (pcap_next_ex(p, &h, &data) == 1) {
+            struct dec_stats st = {0};
+            struct dec_packet d;
+            bool ok = dec_packet(pcap_datalink(p), data, h->caplen, &d, &st);
+            check_same_as_layers(pcap_datalink(p), data, h->caplen, ok, &d, &st);
+            frames++;
+        }
+        pcap_close(p);
+        files++;
+    }
+    closedir(dir);
+    cr_assert_gt(files, 50);
+    cr_assert_gt(frames, 2500);
+    cr_log_info("%lu frames of %lu captures", frames, files);
 }
