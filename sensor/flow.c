@@ -153,16 +153,22 @@ static inline uint64_t key_mum(uint64_t a, uint64_t b)
     return (uint64_t)m ^ (uint64_t)(m >> 64);
 }
 
+/* A flow key as the six 64-bit words of struct flow_key, kept in registers:
+ * a key assembled in memory by small stores and read back as words would
+ * stall store forwarding on every packet. */
+struct key_words {
+    uint64_t w[6];
+};
+
+_Static_assert(sizeof(struct flow_key) == sizeof(struct key_words), "flow_key is six words");
+
 /* Seeded hash of the six key words. The three products are independent, so
  * the latency is two multiplies rather than six in a chain: this hash sits
  * on every packet's critical path (bucket load waits for it). */
-static uint32_t key_hash(const struct flow_table *ft, const struct flow_key *k)
+static uint32_t key_hash(const struct flow_table *ft, const struct key_words *k)
 {
-    uint64_t w[sizeof(*k) / 8];
     uint64_t seed = (ft->cfg.seed + 1ull) * FLOW_HASH_K1;
-
-    _Static_assert(sizeof(struct flow_key) == 48, "flow_key is hashed as six words");
-    memcpy(w, k, sizeof(w));
+    const uint64_t *w = k->w;
     uint64_t a = key_mum(w[0] ^ seed, w[1] ^ FLOW_HASH_K2);
     uint64_t b = key_mum(w[2] ^ FLOW_HASH_K2, w[3] ^ seed);
     uint64_t c = key_mum(w[4] ^ seed ^ FLOW_HASH_K2, w[5] ^ FLOW_HASH_K1);
@@ -170,54 +176,60 @@ static uint32_t key_hash(const struct flow_table *ft, const struct flow_key *k)
     return (uint32_t)(h ^ h >> 32);
 }
 
-/* a < b, > b or == b for two addresses compared as big-endian numbers (the
- * order memcmp would give, in two word comparisons). */
-static int addr_cmp(const struct dec_addr *a, const struct dec_addr *b)
+static uint64_t load64(const void *p)
 {
-    uint64_t x[2], y[2];
-    memcpy(x, a->b, 16);
-    memcpy(y, b->b, 16);
-    for (int i = 0; i < 2; i++) {
-        uint64_t p = __builtin_bswap64(x[i]), q = __builtin_bswap64(y[i]);
-        if (p != q)
-            return p < q ? -1 : 1;
-    }
-    return 0;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
 }
 
-/* Build the canonical key of pkt; *src_side receives the key side of its source. */
-static void key_build(const struct dec_packet *pkt, struct flow_key *k, unsigned *src_side)
+/* Whether address a sorts after b as a big-endian number (memcmp's order). */
+static bool addr_after(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 {
-    int cmp = addr_cmp(&pkt->src, &pkt->dst);
-    unsigned s;
-
-    if (cmp == 0)
-        cmp = (int)pkt->sport - (int)pkt->dport;
-    s = cmp <= 0 ? 0 : 1;
-    memset(k, 0, sizeof(*k));
-    k->addr[s] = pkt->src;
-    k->addr[s ^ 1] = pkt->dst;
-    k->port[s] = pkt->sport;
-    k->port[s ^ 1] = pkt->dport;
-    for (unsigned i = 0; i < pkt->vlan_count && i < DEC_MAX_VLAN; i++)
-        k->vlan[i] = pkt->vlan[i];
-    k->family = pkt->family;
-    k->proto = pkt->ip_proto;
-    *src_side = s;
+    uint64_t x0 = __builtin_bswap64(a0), y0 = __builtin_bswap64(b0);
+    return x0 != y0 ? x0 > y0 : __builtin_bswap64(a1) > __builtin_bswap64(b1);
 }
 
-/* Key equality as six word comparisons folded into one test (no call). */
-static bool key_eq(const struct flow_key *a, const struct flow_key *b)
+/* The canonical key of pkt (the lower address, or with equal addresses the
+ * lower port, on side 0); *src_side receives the key side of its source. */
+static void key_build(const struct dec_packet *pkt, struct key_words *k, unsigned *src_side)
 {
-    uint64_t x[6], y[6], d = 0;
-    memcpy(x, a, sizeof(x));
-    memcpy(y, b, sizeof(y));
+    uint64_t s0 = load64(pkt->src.b), s1 = load64(pkt->src.b + 8);
+    uint64_t d0 = load64(pkt->dst.b), d1 = load64(pkt->dst.b + 8);
+    bool swap = (s0 == d0 && s1 == d1) ? pkt->sport > pkt->dport : addr_after(s0, s1, d0, d1);
+    uint16_t p0 = swap ? pkt->dport : pkt->sport, p1 = swap ? pkt->sport : pkt->dport;
+    uint16_t v0 = pkt->vlan_count > 0 ? pkt->vlan[0] : 0;
+    uint16_t v1 = pkt->vlan_count > 1 ? pkt->vlan[1] : 0;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    k->w[0] = swap ? d0 : s0;
+    k->w[1] = swap ? d1 : s1;
+    k->w[2] = swap ? s0 : d0;
+    k->w[3] = swap ? s1 : d1;
+    k->w[4] = (uint64_t)p0 | (uint64_t)p1 << 16 | (uint64_t)v0 << 32 | (uint64_t)v1 << 48;
+    k->w[5] = (uint64_t)pkt->family | (uint64_t)pkt->ip_proto << 8;
+#else
+    struct flow_key fk = {.addr = {swap ? pkt->dst : pkt->src, swap ? pkt->src : pkt->dst},
+                          .port = {p0, p1},
+                          .vlan = {v0, v1},
+                          .family = pkt->family,
+                          .proto = pkt->ip_proto};
+    memcpy(k->w, &fk, sizeof(k->w));
+#endif
+    *src_side = swap ? 1 : 0;
+}
+
+/* Key equality as six word comparisons folded into one test. */
+static bool key_eq(const struct flow_key *a, const struct key_words *b)
+{
+    const uint8_t *p = (const uint8_t *)a;
+    uint64_t d = 0;
     for (int i = 0; i < 6; i++)
-        d |= x[i] ^ y[i];
+        d |= load64(p + 8 * i) ^ b->w[i];
     return d == 0;
 }
 
-static struct flow *table_find(const struct flow_table *ft, const struct flow_key *k, uint32_t h)
+static struct flow *table_find(const struct flow_table *ft, const struct key_words *k, uint32_t h)
 {
     struct flow *f = ft->buckets[h & (ft->nbuckets - 1)];
 
@@ -309,7 +321,7 @@ bool flow_mem_charge(struct flow_table *ft, const struct flow *f, size_t n)
     return true;
 }
 
-static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k, uint32_t h,
+static struct flow *flow_create(struct flow_table *ft, const struct key_words *k, uint32_t h,
                                 uint64_t now_us)
 {
     struct flow *f;
@@ -319,7 +331,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k,
         return NULL;
     }
     mem_add(ft, sizeof(*f));
-    f->key = *k;
+    memcpy(&f->key, k->w, sizeof(f->key));
     f->hash = h;
     f->id = (++ft->id_counter * FLOW_ID_MULT) & FLOW_ID_MASK;
     f->first_us = f->last_us = now_us;
@@ -458,7 +470,7 @@ static enum flow_end expire_reason(const struct flow *f)
 struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
                         uint64_t now_us, enum flow_dir *dir)
 {
-    struct flow_key k;
+    struct key_words k;
     unsigned src_side;
 
     key_build(pkt, &k, &src_side);
