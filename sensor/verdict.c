@@ -68,10 +68,9 @@ static void vd_metric_add(struct vd_engine *v, struct metrics_family *fam, const
 static void vd_write_alert(struct vd_engine *v, const struct flow *f, const struct rules_event *ev,
                            const struct alerts_info *ai, uint64_t now_us)
 {
+    eve_scope_begin();
     json_t *rec = eve_record(f, "alert", now_us, v->cfg.cid_seed);
-    if (rec == NULL)
-        return;
-    if (eve_add_event(rec, ev) && alerts_eve(rec, ai)) {
+    if (rec != NULL && eve_add_event(rec, ev) && alerts_eve(rec, ai)) {
         json_t *out = v->cfg.ecs ? alerts_ecs(rec) : json_incref(rec);
         if (out != NULL && !eve_write(v->cfg.alerts, out))
             alerts_report_write_failure(&v->write_rl, eve_writer_path(v->cfg.alerts),
@@ -79,6 +78,7 @@ static void vd_write_alert(struct vd_engine *v, const struct flow *f, const stru
         json_decref(out);
     }
     json_decref(rec);
+    eve_scope_end();
 }
 
 static void vd_addr(struct alerts_addr *out, const struct rules_addr *a)
