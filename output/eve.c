@@ -61,6 +61,11 @@ void eve_scope_begin(void)
     eve_arena.open = true;
 }
 
+size_t eve_scope_used(void)
+{
+    return eve_arena.open ? eve_arena.used : 0;
+}
+
 void eve_scope_end(void)
 {
     eve_arena.open = false;

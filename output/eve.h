@@ -45,9 +45,15 @@ void eve_close(struct eve_writer *w);
  * (32 KiB; past that, from malloc) and are all released by eve_scope_end():
  * a record costs no malloc/free pair per key and value. Every value made
  * inside must be freed (json_decref) before eve_scope_end(); values made
- * outside may be used and freed inside. Scopes do not nest. */
+ * outside may be used and freed inside. Scopes do not nest. Memory jansson
+ * hands to its caller (json_dumps) must be released with jansson's free
+ * function, never free(). */
 void eve_scope_begin(void);
 void eve_scope_end(void);
+
+/* Bytes the calling thread's arena has handed out in the open scope (0
+ * outside a scope). */
+size_t eve_scope_used(void);
 
 /* Format packet time us (microseconds since the epoch) as ISO 8601 UTC with
  * microseconds, e.g. "2026-12-03T15:30:07.123456Z", into buf (32 bytes). */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "output/alerts.h"
+#include "output/eve.h"
 
 #define SEC 1000000ULL
 
@@ -323,4 +324,40 @@ Test(layout, ecs_variants)
     cr_assert_eq(alerts_severity_num("info"), 1);
     cr_assert_eq(alerts_severity_num(NULL), 0);
     cr_assert_null(alerts_ecs(NULL));
+}
+
+/* Records built inside a scope take their memory from the arena; past its
+ * 32 KiB they fall back to malloc, and either kind is freed correctly (the
+ * sanitizer build checks the frees). */
+Test(record_scope, values_come_from_the_arena)
+{
+    eve_scope_begin();
+    json_t *o = json_object();
+    cr_assert_not_null(o);
+    size_t after_one = eve_scope_used();
+    cr_assert_gt(after_one, 0);
+    char key[16];
+    for (int i = 0; i < 2000; i++) { /* well past the arena */
+        snprintf(key, sizeof(key), "k%d", i);
+        cr_assert_eq(json_object_set_new(o, key, json_string("a value of some length")), 0);
+    }
+    cr_assert_gt(eve_scope_used(), after_one);
+    static char text[128 * 1024];
+    size_t n = json_dumpb(o, text, sizeof(text) - 1, JSON_COMPACT);
+    cr_assert(n > 0 && n < sizeof(text));
+    text[n] = '\0';
+    cr_assert(strstr(text, "\"k1999\":\"a value of some length\"") != NULL);
+    json_decref(o);
+    eve_scope_end();
+    cr_assert_eq(eve_scope_used(), 0);
+
+    /* Outside a scope jansson uses malloc, and values outlive scopes. */
+    json_t *kept = json_string("kept");
+    eve_scope_begin();
+    json_t *arr = json_array();
+    json_array_append(arr, kept);
+    json_decref(arr);
+    eve_scope_end();
+    cr_assert_str_eq(json_string_value(kept), "kept");
+    json_decref(kept);
 }
