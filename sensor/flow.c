@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sensor/classify.h"
 
@@ -20,7 +21,20 @@ struct flow_lru {
     struct flow *head, *tail; /* head: longest idle */
 };
 
+/* Flows come from slabs: 2 MiB blocks of flow slots, asked to be backed by
+ * one huge page each, so the flows a busy link keeps touching sit on few
+ * pages (a TLB entry covers them all) instead of being spread over a heap
+ * shared with parser buffers. Freed slots go on a free list. */
+#define FLOW_SLAB_BYTES (2u << 20)
+
+struct flow_slab {
+    struct flow_slab *next;
+};
+
 struct flow_table {
+    struct flow *free_slots; /* chained through hnext */
+    struct flow_slab *slabs;
+    unsigned char *carve, *carve_end; /* unused tail of the newest slab */
     struct flow_config cfg;
     struct flow **buckets;
     size_t nbuckets; /* power of two */
@@ -279,6 +293,36 @@ static void table_grow(struct flow_table *ft)
 
 /* ---- flow life cycle ---- */
 
+/* A zeroed flow slot, or NULL when no memory is left. */
+static struct flow *slot_alloc(struct flow_table *ft)
+{
+    struct flow *f = ft->free_slots;
+    if (f != NULL) {
+        ft->free_slots = f->hnext;
+    } else {
+        if (ft->carve == NULL || (size_t)(ft->carve_end - ft->carve) < sizeof(*f)) {
+            struct flow_slab *sl = aligned_alloc(FLOW_SLAB_BYTES, FLOW_SLAB_BYTES);
+            if (sl == NULL)
+                return NULL;
+            madvise(sl, FLOW_SLAB_BYTES, MADV_HUGEPAGE);
+            sl->next = ft->slabs;
+            ft->slabs = sl;
+            ft->carve = (unsigned char *)sl + 64;
+            ft->carve_end = (unsigned char *)sl + FLOW_SLAB_BYTES;
+        }
+        f = (struct flow *)ft->carve;
+        ft->carve += sizeof(*f);
+    }
+    memset(f, 0, sizeof(*f));
+    return f;
+}
+
+static void slot_free(struct flow_table *ft, struct flow *f)
+{
+    f->hnext = ft->free_slots;
+    ft->free_slots = f;
+}
+
 static void flow_end_one(struct flow_table *ft, struct flow *f, enum flow_end why)
 {
     table_unlink(ft, f);
@@ -292,7 +336,7 @@ static void flow_end_one(struct flow_table *ft, struct flow *f, enum flow_end wh
         ft->cfg.on_end(ft->cfg.ctx, f, why);
         ft->in_end--;
     }
-    free(f);
+    slot_free(ft, f);
     flow_mem_release(ft, sizeof(struct flow));
 }
 
@@ -326,7 +370,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct key_words *k
 {
     struct flow *f;
 
-    if (!mem_make_room(ft, NULL, sizeof(*f)) || !(f = calloc(1, sizeof(*f)))) {
+    if (!mem_make_room(ft, NULL, sizeof(*f)) || !(f = slot_alloc(ft))) {
         ft->st.alloc_failed++;
         return NULL;
     }
@@ -567,6 +611,11 @@ void flow_table_free(struct flow_table *ft)
     if (!ft)
         return;
     flow_flush(ft);
+    while (ft->slabs != NULL) {
+        struct flow_slab *next = ft->slabs->next;
+        free(ft->slabs);
+        ft->slabs = next;
+    }
     free(ft->buckets);
     free(ft);
 }

@@ -126,7 +126,10 @@ void flow_config_default(struct flow_config *cfg);
 
 /* Create a table (cfg is copied). mem_used starts at the size of the initial
  * bucket array; the array doubles when flows outnumber buckets and the cap
- * allows it. Returns NULL on allocation failure. */
+ * allows it. Flows live in 2 MiB slabs (huge pages where the kernel allows)
+ * that are reused, not returned, until the table is freed; mem_used counts
+ * sizeof(struct flow) per live flow, so the slab tail not yet handed out
+ * (under 2 MiB) is outside the cap. Returns NULL on allocation failure. */
 struct flow_table *flow_table_new(const struct flow_config *cfg);
 
 /* End every flow (reason FLOW_END_SHUTDOWN) and free the table. NULL is a no-op. */
