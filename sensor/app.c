@@ -131,8 +131,21 @@ struct app_flow {
     } u;
 };
 
+/* Freed parser states kept for the next flows: the large ones (1-3 KiB)
+ * are past glibc's per-thread cache, and malloc would sort its bins (and
+ * consolidate) for each flow. At most APP_POOL_MAX per kind (about 200 KiB
+ * in all) are held; they are not charged to the flow table. */
+#define APP_POOL_MAX 32
+enum app_pool_kind { APP_POOL_TLS, APP_POOL_MYSQL, APP_POOL_H2, APP_POOL__COUNT };
+
+struct app_pool {
+    void *free[APP_POOL_MAX];
+    unsigned n;
+};
+
 struct app_engine {
     struct app_config cfg;
+    struct app_pool pools[APP_POOL__COUNT];
     struct flow_table *ft;
     struct istr_table *strings;
     struct fpm_memo *fps; /* fingerprints of recent hellos */
@@ -166,6 +179,52 @@ const char *app_parser_name(enum app_parser p)
     static const char *const names[APP_P__COUNT] = {"tls",   "mysql",     "http2",
                                                     "http1", "zookeeper", "x509"};
     return (unsigned)p < APP_P__COUNT ? names[p] : "unknown";
+}
+
+static const size_t app_pool_size[APP_POOL__COUNT] = {
+    [APP_POOL_TLS] = sizeof(struct tls_parser),
+    [APP_POOL_MYSQL] = sizeof(struct mysql_parser),
+    [APP_POOL_H2] = sizeof(struct h2_parser),
+};
+
+/* Parser state of kind k for f, charged to f: from the pool, else malloc.
+ * Not cleared: every parser's init function clears its state. */
+static void *app_parser_alloc(struct app_engine *e, struct flow *f, struct app_live *lv,
+                              enum app_pool_kind k)
+{
+    size_t n = app_pool_size[k];
+    if (!flow_mem_charge(e->ft, f, n)) {
+        e->st.alloc_failed++;
+        return NULL;
+    }
+    struct app_pool *pool = &e->pools[k];
+    void *p = pool->n > 0 ? pool->free[--pool->n] : malloc(n);
+    if (p == NULL) {
+        flow_mem_release(e->ft, n);
+        e->st.alloc_failed++;
+        return NULL;
+    }
+    lv->charged += n;
+    return p;
+}
+
+/* Return parser state to its pool (the caller releases the charge). */
+static void app_parser_free(struct app_engine *e, enum app_pool_kind k, void *p)
+{
+    struct app_pool *pool = &e->pools[k];
+    if (p == NULL)
+        return;
+    if (pool->n < APP_POOL_MAX)
+        pool->free[pool->n++] = p;
+    else
+        free(p);
+}
+
+static void app_pools_free(struct app_engine *e)
+{
+    for (int k = 0; k < APP_POOL__COUNT; k++)
+        while (e->pools[k].n > 0)
+            free(e->pools[k].free[--e->pools[k].n]);
 }
 
 struct app_engine *app_engine_new(const struct app_config *cfg, struct flow_table *ft, char *err)
@@ -206,6 +265,7 @@ void app_engine_free(struct app_engine *e)
     dpi_engine_free(e->dpi);
     x509_verifier_free(e->verifier);
     cc_free(e->certs);
+    app_pools_free(e);
     fpm_free(e->fps);
     istr_table_free(e->strings);
     free(e);
@@ -265,12 +325,12 @@ static void app_free_live(struct app_engine *e, struct app_flow *a)
         return;
     if (lv->tls != NULL) {
         tls_free(lv->tls);
-        free(lv->tls);
+        app_parser_free(e, APP_POOL_TLS, lv->tls);
     }
-    free(lv->mysql);
+    app_parser_free(e, APP_POOL_MYSQL, lv->mysql);
     if (lv->h2 != NULL) {
         h2_free(lv->h2);
-        free(lv->h2);
+        app_parser_free(e, APP_POOL_H2, lv->h2);
     }
     free(lv->http1);
     free(lv->zk);
@@ -846,7 +906,7 @@ uint64_t app_tls_duration_us(const struct flow *f)
 static bool app_start_tls(struct app_engine *e, struct flow *f, struct app_flow *a)
 {
     struct app_live *lv = a->live;
-    lv->tls = app_alloc(e, f, lv, sizeof(*lv->tls));
+    lv->tls = app_parser_alloc(e, f, lv, APP_POOL_TLS);
     if (lv->tls == NULL)
         return false;
     tls_init(lv->tls);
@@ -860,7 +920,7 @@ static bool app_start_tls(struct app_engine *e, struct flow *f, struct app_flow 
 static bool app_start_mysql(struct app_engine *e, struct flow *f, struct app_flow *a)
 {
     struct app_live *lv = a->live;
-    lv->mysql = app_alloc(e, f, lv, sizeof(*lv->mysql));
+    lv->mysql = app_parser_alloc(e, f, lv, APP_POOL_MYSQL);
     if (lv->mysql == NULL)
         return false;
     mysql_init(lv->mysql);
@@ -873,7 +933,7 @@ static bool app_start_mysql(struct app_engine *e, struct flow *f, struct app_flo
 static bool app_start_h2(struct app_engine *e, struct flow *f, struct app_flow *a)
 {
     struct app_live *lv = a->live;
-    lv->h2 = app_alloc(e, f, lv, sizeof(*lv->h2));
+    lv->h2 = app_parser_alloc(e, f, lv, APP_POOL_H2);
     if (lv->h2 == NULL)
         return false;
     h2_init(lv->h2);
