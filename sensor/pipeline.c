@@ -6,7 +6,10 @@
 
 #include "output/eve_event.h"
 
-#define PL_EXPIRE_EVERY 8 /* packets between two expiry steps (a power of two) */
+/* Packets between two expiry steps (a power of two). Each step looks at the
+ * oldest flow of every timeout class, cold cache lines, so steps are spaced
+ * out; the budget per step keeps up with two ended flows per packet. */
+#define PL_EXPIRE_EVERY 64
 
 struct pipeline {
     struct pl_config cfg;
@@ -23,6 +26,7 @@ void pl_config_default(struct pl_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     flow_config_default(&cfg->flow);
+    cfg->flow.expire_budget = 2 * PL_EXPIRE_EVERY;
     stream_config_default(&cfg->stream);
     cfg->ndpi = true;
 }
