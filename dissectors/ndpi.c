@@ -141,6 +141,7 @@ void dpi_result(struct dpi_engine *e, struct dpi_flow *f, struct dpi_result *out
         f->guessed = guessed != 0;
     }
     out->guessed = f->guessed;
+    out->encrypted = ndpi_is_encrypted_proto(e->mod, f->proto) != 0;
     ndpi_protocol2name(e->mod, f->proto, out->protocol, sizeof(out->protocol));
     snprintf(out->category, sizeof(out->category), "%s",
              ndpi_category_get_name(e->mod, f->proto.category));

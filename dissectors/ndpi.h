@@ -19,6 +19,7 @@ struct dpi_result {
     char protocol[64]; /* e.g. "TLS", "MySQL", "HTTP", "Unknown" */
     char category[32];
     bool guessed;                     /* by port, after giving up */
+    bool encrypted;                   /* an encrypted protocol (SSH, TLS, ...) in nDPI's list */
     uint64_t risk;                    /* nDPI risk bitmask */
     const char *risks[DPI_MAX_RISKS]; /* names of the risks set, static strings */
     unsigned nrisks;

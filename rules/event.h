@@ -172,7 +172,8 @@ struct rules_event {
 
     struct {
         const char *protocol;
-        struct rules_strlist risks;
+        struct rules_strlist risks; /* .v points at names[] of this event */
+        const char *names[4];
     } ndpi;
 };
 

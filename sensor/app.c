@@ -46,6 +46,7 @@ struct app_summary {
     uint8_t tls_resumed;          /* enum tls_resumption */
     uint8_t alert_level, alert_desc;
     bool alert, verdict, tls_seen, mysql_seen;
+    bool dpi_encrypted; /* nDPI named an encrypted protocol we do not dissect */
     bool mysql_server_ssl, mysql_client_ssl, mysql_downgrade, mysql_cleartext;
     uint16_t tls_version, tls_client_max, tls_cipher;
     uint32_t tls_duration_us;
@@ -74,6 +75,11 @@ struct app_live {
     bool text;       /* an unrecognised flow's first bytes were printable text */
     bool dpi_off;    /* nDPI given up for this flow (memory cap) */
     size_t dpi_heap; /* nDPI heap bytes charged for this flow */
+    /* The first payload packet of an unrecognised TCP flow, held back from
+     * nDPI until a second one comes or the flow ends (see app_on_packet). */
+    uint8_t *dpi_first;
+    uint32_t dpi_first_len;
+    uint64_t dpi_first_us;
     struct tls_parser *tls;
     struct mysql_parser *mysql;
     struct h2_parser *h2;
@@ -335,6 +341,7 @@ static void app_free_live(struct app_engine *e, struct app_flow *a)
     free(lv->http1);
     free(lv->zk);
     dpi_flow_free(lv->dpi);
+    free(lv->dpi_first);
     flow_mem_release(e->ft, lv->charged);
     free(lv);
     a->live = NULL;
@@ -636,6 +643,8 @@ static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_
         s->proto = APP_HTTP, s->enc = APP_ENC_PLAINTEXT;
     else if (strstr(r.protocol, "MySQL") != NULL)
         s->proto = APP_MYSQL, s->enc = APP_ENC_PLAINTEXT;
+    else if (r.encrypted)
+        s->dpi_encrypted = true; /* e.g. SSH: its first line is text, the rest is not */
 }
 
 static enum cls_app_hint app_hint(const struct app_summary *s)
@@ -847,7 +856,7 @@ static void app_summarise(struct app_engine *e, struct flow *f, struct app_live 
         s->proto = APP_ZOOKEEPER, s->enc = APP_ENC_PLAINTEXT;
     if (lv->dpi != NULL)
         app_sum_dpi(e, s, lv);
-    if (s->enc == APP_ENC_UNKNOWN && lv->text)
+    if (s->enc == APP_ENC_UNKNOWN && lv->text && !s->dpi_encrypted)
         s->enc = APP_ENC_PLAINTEXT;
 }
 
@@ -879,6 +888,8 @@ static void app_verdict(struct app_engine *e, struct flow *f, struct app_flow *a
     app_cert_events(e, f, &nc);
 }
 
+static bool app_dpi_begin(struct app_engine *e, struct flow *f, struct app_live *lv, bool *done);
+
 void app_on_end(struct app_engine *e, struct flow *f)
 {
     /* A flow without payload still gets its verdict (and its components):
@@ -892,6 +903,11 @@ void app_on_end(struct app_engine *e, struct flow *f)
         a->uncharged = true;
         f->app = a;
     }
+    struct app_live *lv = ((struct app_flow *)f->app)->live;
+    bool done;
+    if (lv != NULL && lv->dpi == NULL && lv->dpi_first != NULL && e->cfg.ndpi &&
+        app_dpi_begin(e, f, lv, &done))
+        e->st.dpi_late++;
     app_verdict(e, f, f->app);
 }
 
@@ -1269,6 +1285,66 @@ static bool app_charge_dpi(struct app_engine *e, struct flow *f, struct app_live
     return false;
 }
 
+/* Hold a copy of the first payload packet (charged to f). */
+static bool app_dpi_hold(struct app_engine *e, struct flow *f, struct app_live *lv,
+                         const struct dec_packet *pkt)
+{
+    if (!flow_mem_charge(e->ft, f, pkt->l3_len))
+        return false;
+    lv->dpi_first = malloc(pkt->l3_len);
+    if (lv->dpi_first == NULL) {
+        flow_mem_release(e->ft, pkt->l3_len);
+        return false;
+    }
+    memcpy(lv->dpi_first, pkt->l3, pkt->l3_len);
+    lv->dpi_first_len = pkt->l3_len;
+    lv->dpi_first_us = e->now_us;
+    lv->charged += pkt->l3_len;
+    return true;
+}
+
+/* One packet to nDPI; false when the flow's nDPI state had to be given up
+ * (memory cap), else *done says whether nDPI has finished with the flow. */
+static bool app_dpi_feed(struct app_engine *e, struct flow *f, struct app_live *lv,
+                         const uint8_t *l3, uint32_t len, uint64_t ts_us, bool *done)
+{
+    size_t before = dpi_heap_bytes();
+    *done = dpi_packet(e->dpi, lv->dpi, l3, len, ts_us);
+    if (app_charge_dpi(e, f, lv, before))
+        return true;
+    /* Limitation: past the memory cap a flow is left without nDPI's opinion. */
+    size_t held = lv->charged;
+    dpi_flow_free(lv->dpi);
+    lv->dpi = NULL;
+    lv->dpi_off = true;
+    flow_mem_release(e->ft, dpi_flow_size() + lv->dpi_heap);
+    lv->charged = held - dpi_flow_size() - lv->dpi_heap;
+    lv->dpi_heap = 0;
+    return false;
+}
+
+/* Start nDPI on the flow and show it the held first packet, if any. */
+static bool app_dpi_begin(struct app_engine *e, struct flow *f, struct app_live *lv, bool *done)
+{
+    *done = false;
+    if (lv->dpi_off || !app_start_dpi(e, f, lv))
+        return false;
+    if (lv->dpi_first == NULL)
+        return true;
+    bool ok = app_dpi_feed(e, f, lv, lv->dpi_first, lv->dpi_first_len, lv->dpi_first_us, done);
+    free(lv->dpi_first);
+    lv->dpi_first = NULL;
+    flow_mem_release(e->ft, lv->dpi_first_len);
+    lv->charged -= lv->dpi_first_len;
+    return ok;
+}
+
+/* nDPI sees unrecognised flows packet by packet. Its state costs about
+ * 2 KiB per flow, so a TCP flow's first payload packet is held back (a
+ * copy) and nDPI starts with the second: a scan or flood whose flows send
+ * one segment each costs the copy, not nDPI's state. A flow that ends with
+ * the packet still held shows it to nDPI then (app_on_end), so single-
+ * segment flows are still classified. */
 void app_on_packet(struct app_engine *e, struct flow *f, const struct dec_packet *pkt)
 {
     struct app_flow *a = f->app;
@@ -1276,21 +1352,17 @@ void app_on_packet(struct app_engine *e, struct flow *f, const struct dec_packet
         a->live->stage != APP_ST_OPAQUE)
         return;
     struct app_live *lv = a->live;
-    if (lv->dpi == NULL && (lv->dpi_off || !app_start_dpi(e, f, lv)))
-        return;
-    size_t before = dpi_heap_bytes();
-    bool done = dpi_packet(e->dpi, lv->dpi, pkt->l3, pkt->l3_len, e->now_us);
-    if (!app_charge_dpi(e, f, lv, before)) {
-        /* Limitation: past the memory cap a flow is left without nDPI's opinion. */
-        size_t held = lv->charged;
-        dpi_flow_free(lv->dpi);
-        lv->dpi = NULL;
-        lv->dpi_off = true;
-        flow_mem_release(e->ft, dpi_flow_size() + lv->dpi_heap);
-        lv->charged = held - dpi_flow_size() - lv->dpi_heap;
-        lv->dpi_heap = 0;
-        return;
+    bool done = false;
+    if (lv->dpi == NULL) {
+        if (lv->dpi_off)
+            return;
+        if (lv->dpi_first == NULL && pkt->ip_proto == 6 && app_dpi_hold(e, f, lv, pkt))
+            return;
+        if (!app_dpi_begin(e, f, lv, &done))
+            return;
     }
+    if (!done && !app_dpi_feed(e, f, lv, pkt->l3, pkt->l3_len, e->now_us, &done))
+        return;
     if (done)
         app_verdict(e, f, a);
 }
@@ -1470,11 +1542,15 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
     app_event_tls(ev, s);
     app_event_mysql(ev, s);
     ev->ndpi.protocol = s->ndpi_proto;
+    /* The names are copied into the event: s is gone when it is used. */
     size_t nrisk = 0;
-    while (nrisk < 4 && s->ndpi_risk[nrisk] != NULL)
+    _Static_assert(sizeof(ev->ndpi.names) == sizeof(s->ndpi_risk), "one slot per risk kept");
+    while (nrisk < 4 && s->ndpi_risk[nrisk] != NULL) {
+        ev->ndpi.names[nrisk] = s->ndpi_risk[nrisk];
         nrisk++;
+    }
     if (nrisk > 0)
-        ev->ndpi.risks = (struct rules_strlist){.v = s->ndpi_risk, .n = nrisk};
+        ev->ndpi.risks = (struct rules_strlist){.v = ev->ndpi.names, .n = nrisk};
     app_event_chain(ev, s);
     ev->http.method = s->http_method;
     ev->http.path = s->http_path;

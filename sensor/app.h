@@ -52,6 +52,7 @@ struct app_stats {
     uint64_t parser_errors[APP_P__COUNT];
     uint64_t tls_handoffs; /* MySQL SSLRequest -> TLS */
     uint64_t dpi_flows;    /* flows shown to nDPI */
+    uint64_t dpi_late;     /* of which first shown their one held packet at their end */
     uint64_t alloc_failed; /* parser state not allocated (memory cap) */
 };
 

@@ -253,6 +253,10 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
     fprintf(out, "  streams: %llu bytes in order, %llu gaps (%llu bytes), %llu out of order\n",
             (unsigned long long)ss->delivered, (unsigned long long)ss->gaps,
             (unsigned long long)ss->gap_bytes, (unsigned long long)ss->held);
+    const struct app_stats *as = app_engine_stats(pl->app);
+    if (as->dpi_flows > 0)
+        fprintf(out, "  nDPI: %llu flows (%llu shown their one payload packet at their end)\n",
+                (unsigned long long)as->dpi_flows, (unsigned long long)as->dpi_late);
     if (pl->st.ts_backwards > 0)
         fprintf(out, "  %llu packets with time going backwards (clamped)\n",
                 (unsigned long long)pl->st.ts_backwards);

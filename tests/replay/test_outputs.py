@@ -217,6 +217,31 @@ def test_unparseable_cert(args, tmp):
           f"unparseable certificate reported as such ({cert})")
 
 
+def test_ndpi_flows(args):
+    """Real OpenSSH clients (pcaps/ndpi-ssh.pcap): a flow with one payload
+    segment is shown to nDPI only when it ends (its packet held until then),
+    one with more payload from its second segment; both are named SSH with
+    nDPI's risk, and neither is called plaintext. The risk names once came
+    from a dangling pointer, which lost the whole record."""
+    recs = flows_of(args, "ndpi-ssh.pcap")
+    by_port = {r["dest_port"]: r for r in recs}
+    for port in (2222, 2223):
+        r = by_port.get(port, {})
+        check(r.get("ndpi", {}).get("protocol") == "SSH"
+              and "Known Protocol on Non Standard Port" in r["ndpi"].get("risks", []),
+              f"flow to {port}: nDPI names SSH and its risk ({r.get('ndpi')})")
+        check(r.get("encryption") == "unknown" and r.get("app_proto") == "unknown",
+              f"flow to {port}: SSH is not reported as plaintext ({r.get('encryption')})")
+    res = subprocess.run([args.sensor, "-r", os.path.join(args.pcaps, "ndpi-ssh.pcap"),
+                          "--alerts", "/dev/null"], capture_output=True, text=True, timeout=60)
+    check("nDPI: 2 flows (1 shown their one payload packet at their end)" in res.stderr,
+          "summary: one flow held its single segment for nDPI until it ended")
+    none = sensor_run(args, "-r", os.path.join(args.pcaps, "ndpi-ssh.pcap"), "--flows", "-",
+                      "--alerts", "/dev/null", "--no-ndpi")
+    check(none.returncode == 0 and '"ndpi"' not in none.stdout,
+          "--no-ndpi: no nDPI facts in the flow records")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sensor", required=True)
@@ -226,6 +251,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_eve(args)
         test_flow_tls(args)
+        test_ndpi_flows(args)
         test_unparseable_cert(args, tmp)
         test_ecs(args)
         test_dedup(args)
