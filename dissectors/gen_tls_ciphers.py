@@ -258,12 +258,6 @@ const char *tls_cipher_strength_name(enum tls_cipher_strength s)
     }
     return "unknown";
 }
-
-bool tls_is_grease(uint16_t v)
-{
-    /* RFC 8701: both bytes equal, low nibble of each 0xa. */
-    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
 """
 
 if __name__ == "__main__":
