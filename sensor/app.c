@@ -1340,7 +1340,7 @@ static bool app_dpi_begin(struct app_engine *e, struct flow *f, struct app_live 
 }
 
 /* nDPI sees unrecognised flows packet by packet. Its state costs about
- * 2 KiB per flow, so a TCP flow's first payload packet is held back (a
+ * 1.6 KiB per flow, so a TCP flow's first payload packet is held back (a
  * copy) and nDPI starts with the second: a scan or flood whose flows send
  * one segment each costs the copy, not nDPI's state. A flow that ends with
  * the packet still held shows it to nDPI then (app_on_end), so single-
@@ -1356,7 +1356,7 @@ void app_on_packet(struct app_engine *e, struct flow *f, const struct dec_packet
     if (lv->dpi == NULL) {
         if (lv->dpi_off)
             return;
-        if (lv->dpi_first == NULL && pkt->ip_proto == 6 && app_dpi_hold(e, f, lv, pkt))
+        if (lv->dpi_first == NULL && pkt->ip_proto == DEC_PROTO_TCP && app_dpi_hold(e, f, lv, pkt))
             return;
         if (!app_dpi_begin(e, f, lv, &done))
             return;

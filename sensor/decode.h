@@ -94,6 +94,9 @@ struct dec_addr {
     uint8_t b[16];
 };
 
+/* IP protocol numbers of the packets dec_packet() returns. */
+enum { DEC_PROTO_TCP = 6, DEC_PROTO_UDP = 17 };
+
 /* The innermost TCP or UDP packet of one frame. All pointers point into the
  * caller's frame buffer and live as long as it does. */
 struct dec_packet {
@@ -107,7 +110,7 @@ struct dec_packet {
     uint16_t vlan[DEC_MAX_VLAN]; /* tags of the innermost Ethernet header, outer first */
     uint8_t vlan_count;
     uint8_t family;   /* 4 or 6 */
-    uint8_t ip_proto; /* 6 (TCP) or 17 (UDP) */
+    uint8_t ip_proto; /* DEC_PROTO_TCP or DEC_PROTO_UDP */
     uint8_t tunnels;  /* enum dec_tunnel bits */
     uint8_t tunnel_depth;
     /* TCP only (zero for UDP). */

@@ -6,16 +6,24 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define FLOW_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define FLOW_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define FLOW_POISON(p, n)   ((void)(p), (void)(n))
+#define FLOW_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "sensor/classify.h"
 
 #define FLOW_INIT_BUCKETS 64u
 #define FLOW_US_PER_S     1000000ull
 #define FLOW_ID_MASK      ((1ull << 53) - 1)
 /* Odd multiplier: counter * FLOW_ID_MULT mod 2^53 is a bijection, so ids stay unique. */
-#define FLOW_ID_MULT   0x1f3d5b79a3c1dull
-#define FLOW_HASH_K1   0x9e3779b97f4a7c15ull
-#define FLOW_HASH_K2   0xd6e8feb86659fd93ull
-#define FLOW_PROTO_TCP 6
+#define FLOW_ID_MULT 0x1f3d5b79a3c1dull
+#define FLOW_HASH_K1 0x9e3779b97f4a7c15ull
+#define FLOW_HASH_K2 0xd6e8feb86659fd93ull
 
 struct flow_lru {
     struct flow *head, *tail; /* head: longest idle */
@@ -293,11 +301,14 @@ static void table_grow(struct flow_table *ft)
 
 /* ---- flow life cycle ---- */
 
-/* A zeroed flow slot, or NULL when no memory is left. */
+/* A zeroed flow slot, or NULL when no memory is left. Under AddressSanitizer
+ * free slots and the unused slab tail are poisoned, so a use of an ended
+ * flow is reported as it would be with malloc. */
 static struct flow *slot_alloc(struct flow_table *ft)
 {
     struct flow *f = ft->free_slots;
     if (f != NULL) {
+        FLOW_UNPOISON(f, sizeof(*f));
         ft->free_slots = f->hnext;
     } else {
         if (ft->carve == NULL || (size_t)(ft->carve_end - ft->carve) < sizeof(*f)) {
@@ -309,9 +320,11 @@ static struct flow *slot_alloc(struct flow_table *ft)
             ft->slabs = sl;
             ft->carve = (unsigned char *)sl + 64;
             ft->carve_end = (unsigned char *)sl + FLOW_SLAB_BYTES;
+            FLOW_POISON(ft->carve, FLOW_SLAB_BYTES - 64);
         }
         f = (struct flow *)ft->carve;
         ft->carve += sizeof(*f);
+        FLOW_UNPOISON(f, sizeof(*f));
     }
     memset(f, 0, sizeof(*f));
     return f;
@@ -321,6 +334,7 @@ static void slot_free(struct flow_table *ft, struct flow *f)
 {
     f->hnext = ft->free_slots;
     ft->free_slots = f;
+    FLOW_POISON(f, sizeof(*f));
 }
 
 static void flow_end_one(struct flow_table *ft, struct flow *f, enum flow_end why)
@@ -425,7 +439,7 @@ static void flow_init_first(struct flow *f, const struct dec_packet *pkt, unsign
 {
     uint8_t fl = pkt->tcp_flags;
 
-    if (pkt->ip_proto != FLOW_PROTO_TCP) {
+    if (pkt->ip_proto != DEC_PROTO_TCP) {
         set_state(f, FLOW_S_UDP, FLOW_T_UDP);
         orient_guess(f, src_side, true);
     } else if ((fl & DEC_TCP_SYN) && !(fl & DEC_TCP_ACK)) {
@@ -500,7 +514,7 @@ static bool is_reuse(const struct flow *f, const struct dec_packet *pkt)
 {
     uint8_t fl = pkt->tcp_flags;
 
-    return f->state == FLOW_S_CLOSED && pkt->ip_proto == FLOW_PROTO_TCP && (fl & DEC_TCP_SYN) &&
+    return f->state == FLOW_S_CLOSED && pkt->ip_proto == DEC_PROTO_TCP && (fl & DEC_TCP_SYN) &&
            !(fl & DEC_TCP_ACK);
 }
 
@@ -543,7 +557,7 @@ struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uin
     unsigned old_class = f->tclass;
     bool move = fresh || f->last_us / 1000000u != now_us / 1000000u;
     enum flow_dir d = src_side == f->client ? FLOW_TO_SERVER : FLOW_TO_CLIENT;
-    if (pkt->ip_proto == FLOW_PROTO_TCP)
+    if (pkt->ip_proto == DEC_PROTO_TCP)
         tcp_update(
             f, fresh ? (uint8_t)(pkt->tcp_flags & (DEC_TCP_FIN | DEC_TCP_RST)) : pkt->tcp_flags, d);
     f->pkts[d]++;
@@ -613,6 +627,7 @@ void flow_table_free(struct flow_table *ft)
     flow_flush(ft);
     while (ft->slabs != NULL) {
         struct flow_slab *next = ft->slabs->next;
+        FLOW_UNPOISON(ft->slabs, FLOW_SLAB_BYTES);
         free(ft->slabs);
         ft->slabs = next;
     }

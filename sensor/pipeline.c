@@ -155,7 +155,7 @@ void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, 
         if (f == NULL) {
             pl->st.untracked++;
         } else {
-            if (pkt.ip_proto == 6 && !(f->flags & FLOW_F_STREAM_DONE))
+            if (pkt.ip_proto == DEC_PROTO_TCP && !(f->flags & FLOW_F_STREAM_DONE))
                 stream_segment(pl->se, f, dir, &pkt);
             if (f->flags & FLOW_F_APP_PACKETS)
                 app_on_packet(pl->app, f, &pkt);

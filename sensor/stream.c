@@ -9,7 +9,6 @@
 /* Held pieces per direction beyond which the first hole is declared a gap, as
  * for max_ooo: bounds the list walk of hostile streams of tiny segments. */
 #define STREAM_MAX_PIECES 256u
-#define STREAM_PROTO_TCP  6
 
 enum half_flag {
     HALF_INIT = 1u << 0,  /* next is known */
@@ -456,7 +455,7 @@ static void stream_free(struct stream_engine *se, struct flow *f)
 void stream_segment(struct stream_engine *se, struct flow *f, enum flow_dir dir,
                     const struct dec_packet *pkt)
 {
-    if ((f->flags & FLOW_F_STREAM_DONE) || pkt->ip_proto != STREAM_PROTO_TCP)
+    if ((f->flags & FLOW_F_STREAM_DONE) || pkt->ip_proto != DEC_PROTO_TCP)
         return;
     if (pkt->payload_len > 0 || pkt->payload_wire > 0)
         se->st.segments++;
