@@ -74,7 +74,7 @@ fuzz:
 	    dissectors/mysql.c \
 	    dissectors/http2.c dissectors/http1.c dissectors/zookeeper.c $(FUZZ_LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_decode tests/fuzz/fuzz_decode.c \
-	    sensor/decode.c sensor/flow.c $(FUZZ_LIBS)
+	    sensor/decode.c sensor/flow.c sensor/classify.c $(FUZZ_LIBS)
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_rules tests/fuzz/fuzz_rules.c \
 	    rules/fields.c rules/rules_[a-z]*.c $(FUZZ_LIBS)
 	build-fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-stream
