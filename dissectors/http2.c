@@ -652,7 +652,7 @@ static size_t preface_take(struct h2_parser *p, int dir, const uint8_t *b, size_
 
     if (k > n)
         k = n;
-    if (memcmp(b, H2_PREFACE + d->left, k) != 0) {
+    if (memcmp(b, &H2_PREFACE[d->left], k) != 0) {
         fail(p, H2_E_NOT_H2);
         return k;
     }
