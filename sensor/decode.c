@@ -706,13 +706,13 @@ static enum dec_next dec_layer(struct dec_state *s, enum dec_next n)
     return n;
 }
 
-/* The common frame in one pass: Ethernet without tags, IPv4 without options
- * or fragmentation, TCP with its whole header captured. Fills *out exactly
- * as the layer-by-layer decoder would (tests compare the two on every
- * capture); returns false, having read nothing but data, for anything else,
- * which the general decoder then handles and counts. */
-static bool dec_fast_eth_ipv4_tcp(const uint8_t *data, uint32_t caplen, struct dec_packet *out)
+/* The one-pass path (see decode.h): each test below sends the frame to the
+ * layer walk, which then decodes it or counts what is wrong with it. */
+bool dec_packet_fast(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet *out)
 {
+    memset(out, 0, sizeof *out);
+    if (dlt != DLT_EN10MB)
+        return false;
     if (caplen < 14 + 20 + 20 || dec_be16(data + 12) != DEC_ETH_IPV4)
         return false;
     const uint8_t *ip = data + 14;
@@ -748,8 +748,7 @@ static bool dec_fast_eth_ipv4_tcp(const uint8_t *data, uint32_t caplen, struct d
 bool dec_packet(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet *out,
                 struct dec_stats *st)
 {
-    memset(out, 0, sizeof *out);
-    if (dlt == DLT_EN10MB && dec_fast_eth_ipv4_tcp(data, caplen, out))
+    if (dec_packet_fast(dlt, data, caplen, out))
         return true;
     return dec_packet_layers(dlt, data, caplen, out, st);
 }

@@ -128,9 +128,13 @@ struct dec_packet {
 bool dec_packet(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet *out,
                 struct dec_stats *st);
 
-/* The same decoding without dec_packet()'s one-pass path for untagged
- * Ethernet + IPv4 + TCP: every frame walked layer by layer. Results are
- * identical; tests and the decode fuzzer compare the two. */
+/* dec_packet() in two parts. dec_packet_fast() decodes the common frame in
+ * one pass (Ethernet without tags, IPv4 without options or fragmentation,
+ * TCP with its whole header captured) and returns false, counting nothing,
+ * for any other frame; dec_packet_layers() walks every frame layer by layer.
+ * Where the first succeeds both give the same packet: tests and the decode
+ * fuzzer compare them. */
+bool dec_packet_fast(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet *out);
 bool dec_packet_layers(int dlt, const uint8_t *data, uint32_t caplen, struct dec_packet *out,
                        struct dec_stats *st);
 
