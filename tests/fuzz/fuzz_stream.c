@@ -48,6 +48,33 @@ static void fz_gap(struct fz_parsers *p, int dir, uint64_t n)
     zk_gap(&p->zk, dir, n);
 }
 
+/* Fingerprint the hellos, and check the memo keys' promise against the
+ * previous input: equal client keys mean equal JA3 and JA4, equal server
+ * keys equal JA3S (sensor/fpmemo.c relies on it). */
+static void fz_fingerprints(const struct tls_facts *tf)
+{
+    static uint8_t prev_ck[FP_KEY_MAX], prev_sk[FP_KEY_MAX];
+    static size_t prev_cn, prev_sn;
+    static char prev_ja3[FP_MD5_HEX], prev_ja4[FP_JA4_LEN], prev_ja3s[FP_MD5_HEX];
+    char str[FP_JA3_STR_MAX], ja3[FP_MD5_HEX] = "", ja3s[FP_MD5_HEX] = "", ja4[FP_JA4_LEN] = "";
+    uint8_t ck[FP_KEY_MAX], sk[FP_KEY_MAX];
+
+    fp_ja3(&tf->ch, str, sizeof(str), ja3);
+    fp_ja3s(&tf->sh, str, sizeof(str), ja3s);
+    fp_ja4(&tf->ch, ja4);
+    size_t cn = fp_client_key(&tf->ch, ck, sizeof(ck)), sn = fp_server_key(&tf->sh, sk, sizeof(sk));
+    if (cn > 0 && cn == prev_cn && memcmp(ck, prev_ck, cn) == 0 &&
+        (strcmp(ja3, prev_ja3) != 0 || strcmp(ja4, prev_ja4) != 0))
+        __builtin_trap();
+    if (sn > 0 && sn == prev_sn && memcmp(sk, prev_sk, sn) == 0 && strcmp(ja3s, prev_ja3s) != 0)
+        __builtin_trap();
+    memcpy(prev_ck, ck, cn), prev_cn = cn;
+    memcpy(prev_sk, sk, sn), prev_sn = sn;
+    memcpy(prev_ja3, ja3, sizeof(ja3));
+    memcpy(prev_ja4, ja4, sizeof(ja4));
+    memcpy(prev_ja3s, ja3s, sizeof(ja3s));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct fz_parsers p;
@@ -72,10 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cur += n;
     }
 
-    char str[FP_JA3_STR_MAX], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
-    fp_ja3(&tls_facts(&p.tls)->ch, str, sizeof(str), md5);
-    fp_ja3s(&tls_facts(&p.tls)->sh, str, sizeof(str), md5);
-    fp_ja4(&tls_facts(&p.tls)->ch, ja4);
+    fz_fingerprints(tls_facts(&p.tls));
     tls_free(&p.tls);
     mysql_free(&p.mysql);
     h2_free(&p.h2);
