@@ -27,7 +27,8 @@ wait_listen s 2222 "$SILENT_PID"
 # Both clients wait for a key exchange that never comes: timeout stops them (status 124).
 rc=0
 run c ssh-silent 2 ssh "${SSH_OPTS[@]}" -p 2222 "vtls@$SRV" true || rc=$?
-[ "$rc" = 124 ] || die "ssh against the silent listener ended with $rc: $(cat "$WORK/ssh-silent.log")"
+[ "$rc" = 124 ] ||
+    die "ssh against the silent listener ended with $rc: $(cat "$WORK/ssh-silent.log")"
 wait_exit "$SILENT_PID" 5
 
 printf '#!/bin/sh\nprintf "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\\r\\n"\nexec sleep 5\n' \
@@ -38,7 +39,8 @@ BANNER_PID=$BG_PID
 wait_listen s 2223 "$BANNER_PID"
 rc=0
 run c ssh-banner 2 ssh "${SSH_OPTS[@]}" -p 2223 "vtls@$SRV" true || rc=$?
-[ "$rc" = 124 ] || die "ssh against the banner listener ended with $rc: $(cat "$WORK/ssh-banner.log")"
+[ "$rc" = 124 ] ||
+    die "ssh against the banner listener ended with $rc: $(cat "$WORK/ssh-banner.log")"
 stop "$BANNER_PID"
 
 cap_stop "$NAME"
