@@ -72,7 +72,8 @@ struct rules_geo {
     struct rules_geo_kv custom[RULES_GEO_CUSTOM_MAX];
 };
 
-#define RULES_CHAIN_MAX 4
+#define RULES_CHAIN_MAX      4
+#define RULES_NDPI_RISKS_MAX 4 /* nDPI risk names kept per flow */
 
 struct rules_event {
     enum rules_event_kind kind;
@@ -172,8 +173,10 @@ struct rules_event {
 
     struct {
         const char *protocol;
-        struct rules_strlist risks; /* .v points at names[] of this event */
-        const char *names[4];
+        /* .v points at names[] of the event filled in: a copy of the event
+         * still points at the original's. */
+        struct rules_strlist risks;
+        const char *names[RULES_NDPI_RISKS_MAX];
     } ndpi;
 };
 

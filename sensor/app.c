@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissectors/fingerprint.h"
 #include "dissectors/etcd.h"
 #include "dissectors/grpc.h"
 #include "dissectors/http1.h"
@@ -59,7 +58,7 @@ struct app_summary {
     const char *mysql_version, *mysql_user, *mysql_plugin, *mysql_switch;
     const char *ndpi_proto;
     struct cc_entry *leaf; /* server's certificate (TLS <= 1.2), shared */
-    const char *ndpi_risk[4];
+    const char *ndpi_risk[RULES_NDPI_RISKS_MAX];
     const char *chain_error; /* OpenSSL's reason when the chain did not verify */
     rules_bool chain_valid;  /* absent without --ca-bundle or certificate */
     rules_bool sni_match;    /* absent without SNI or certificate */
@@ -132,7 +131,7 @@ struct app_flow {
             bool server_ssl, client_ssl, downgrade, cleartext;
         } mysql;
         struct {
-            const char *proto, *risk[4];
+            const char *proto, *risk[RULES_NDPI_RISKS_MAX];
         } dpi;
     } u;
 };
@@ -187,6 +186,27 @@ const char *app_parser_name(enum app_parser p)
     return (unsigned)p < APP_P__COUNT ? names[p] : "unknown";
 }
 
+/* n bytes for f, charged to f (and counted in lv->charged when lv is given):
+ * a block from pool when it has one (not cleared), else a new one (cleared
+ * when there is no pool). NULL, charge undone, when either fails. */
+static void *app_charged(struct app_engine *e, struct flow *f, struct app_live *lv, size_t n,
+                         struct app_pool *pool)
+{
+    if (!flow_mem_charge(e->ft, f, n)) {
+        e->st.alloc_failed++;
+        return NULL;
+    }
+    void *p = pool == NULL ? calloc(1, n) : pool->n > 0 ? pool->free[--pool->n] : malloc(n);
+    if (p == NULL) {
+        flow_mem_release(e->ft, n);
+        e->st.alloc_failed++;
+        return NULL;
+    }
+    if (lv != NULL)
+        lv->charged += n;
+    return p;
+}
+
 static const size_t app_pool_size[APP_POOL__COUNT] = {
     [APP_POOL_TLS] = sizeof(struct tls_parser),
     [APP_POOL_MYSQL] = sizeof(struct mysql_parser),
@@ -198,20 +218,7 @@ static const size_t app_pool_size[APP_POOL__COUNT] = {
 static void *app_parser_alloc(struct app_engine *e, struct flow *f, struct app_live *lv,
                               enum app_pool_kind k)
 {
-    size_t n = app_pool_size[k];
-    if (!flow_mem_charge(e->ft, f, n)) {
-        e->st.alloc_failed++;
-        return NULL;
-    }
-    struct app_pool *pool = &e->pools[k];
-    void *p = pool->n > 0 ? pool->free[--pool->n] : malloc(n);
-    if (p == NULL) {
-        flow_mem_release(e->ft, n);
-        e->st.alloc_failed++;
-        return NULL;
-    }
-    lv->charged += n;
-    return p;
+    return app_charged(e, f, lv, app_pool_size[k], &e->pools[k]);
 }
 
 /* Return parser state to its pool (the caller releases the charge). */
@@ -291,19 +298,7 @@ const struct app_stats *app_engine_stats(const struct app_engine *e)
 
 static void *app_alloc(struct app_engine *e, struct flow *f, struct app_live *lv, size_t n)
 {
-    if (!flow_mem_charge(e->ft, f, n)) {
-        e->st.alloc_failed++;
-        return NULL;
-    }
-    void *p = calloc(1, n);
-    if (p == NULL) {
-        flow_mem_release(e->ft, n);
-        e->st.alloc_failed++;
-        return NULL;
-    }
-    if (lv != NULL)
-        lv->charged += n;
-    return p;
+    return app_charged(e, f, lv, n, NULL);
 }
 
 static struct app_flow *app_get(struct app_engine *e, struct flow *f)
@@ -379,7 +374,7 @@ static size_t app_keep_strings(struct app_flow *a, const char ***out)
         return 4;
     case APP_K_DPI:
         out[0] = &a->u.dpi.proto;
-        for (size_t i = 0; i < 4; i++)
+        for (size_t i = 0; i < RULES_NDPI_RISKS_MAX; i++)
             out[1 + i] = &a->u.dpi.risk[i];
         return 5;
     default:
@@ -630,7 +625,7 @@ static void app_sum_dpi(struct app_engine *e, struct app_summary *s, struct app_
 
     dpi_result(e->dpi, lv->dpi, &r);
     s->ndpi_proto = istr_cstr(e->strings, r.protocol);
-    for (unsigned i = 0; i < r.nrisks && i < 4; i++)
+    for (unsigned i = 0; i < r.nrisks && i < RULES_NDPI_RISKS_MAX; i++)
         s->ndpi_risk[i] = istr_cstr(e->strings, r.risks[i]);
 
     /* nDPI's name only decides what our dissectors could not, and never a
@@ -765,7 +760,7 @@ static void app_pack_plain(struct app_engine *e, struct app_flow *a, struct app_
     }
     for (size_t i = 0; a->keep != APP_K_WEB && i < 7; i++)
         istr_put(e->strings, web[i]);
-    for (size_t i = 0; a->keep != APP_K_MYSQL && i < 4; i++)
+    for (size_t i = 0; a->keep != APP_K_MYSQL && i < RULES_NDPI_RISKS_MAX; i++)
         istr_put(e->strings, mysql[i]);
     if (a->keep != APP_K_DPI) {
         istr_put(e->strings, s->ndpi_proto);
@@ -1289,17 +1284,12 @@ static bool app_charge_dpi(struct app_engine *e, struct flow *f, struct app_live
 static bool app_dpi_hold(struct app_engine *e, struct flow *f, struct app_live *lv,
                          const struct dec_packet *pkt)
 {
-    if (!flow_mem_charge(e->ft, f, pkt->l3_len))
+    lv->dpi_first = app_alloc(e, f, lv, pkt->l3_len);
+    if (lv->dpi_first == NULL)
         return false;
-    lv->dpi_first = malloc(pkt->l3_len);
-    if (lv->dpi_first == NULL) {
-        flow_mem_release(e->ft, pkt->l3_len);
-        return false;
-    }
     memcpy(lv->dpi_first, pkt->l3, pkt->l3_len);
     lv->dpi_first_len = pkt->l3_len;
     lv->dpi_first_us = e->now_us;
-    lv->charged += pkt->l3_len;
     return true;
 }
 
@@ -1544,8 +1534,7 @@ void app_fill_event(struct app_engine *e, const struct flow *f, struct rules_eve
     ev->ndpi.protocol = s->ndpi_proto;
     /* The names are copied into the event: s is gone when it is used. */
     size_t nrisk = 0;
-    _Static_assert(sizeof(ev->ndpi.names) == sizeof(s->ndpi_risk), "one slot per risk kept");
-    while (nrisk < 4 && s->ndpi_risk[nrisk] != NULL) {
+    while (nrisk < RULES_NDPI_RISKS_MAX && s->ndpi_risk[nrisk] != NULL) {
         ev->ndpi.names[nrisk] = s->ndpi_risk[nrisk];
         nrisk++;
     }
