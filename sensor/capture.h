@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define CAP_ERRLEN 512
+#define CAP_VEC    64 /* most packets in one cap_batch_fn call */
 
 struct cap_live_opts {
     int snaplen;    /* bytes per packet; default 262144 */
@@ -31,10 +32,18 @@ struct cap_stats {
     uint64_t kernel_received; /* live: ps_recv */
 };
 
-/* One packet: ts_us is packet time in microseconds since the epoch. The
- * data pointer is valid during the call only. */
-typedef void (*cap_packet_fn)(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
-                              uint32_t wire_len);
+/* One packet: ts_us is packet time in microseconds since the epoch. */
+struct cap_pkt {
+    uint64_t ts_us;
+    const uint8_t *data;
+    uint32_t caplen;
+    uint32_t wire_len;
+};
+
+/* Packets p[0..n), n >= 1, in capture order. They and their data are valid
+ * during the call only. A batch lets the callee look ahead (prefetch) while
+ * it works through the packets one by one. */
+typedef void (*cap_batch_fn)(void *ctx, const struct cap_pkt *p, size_t n);
 
 struct cap;
 
@@ -62,10 +71,24 @@ int cap_datalink(const struct cap *c);
 typedef void (*cap_tick_fn)(void *ctx);
 void cap_set_tick(struct cap *c, cap_tick_fn fn, void *ctx);
 
+/* With on, cap_run() reads with libpcap on a thread of its own, which copies
+ * packets into a queue of batches (8 of 256 KiB, or of one packet at the
+ * snap length if that is larger); the caller's thread takes them from there,
+ * in order, and makes every callback, so fn and the tick function run on the
+ * caller's thread only, as without it. When the queue is full the reader
+ * waits, so a live capture that falls behind drops in the kernel, where
+ * pcap_stats() counts it. Signals are blocked on the reader thread. A file
+ * that is not a regular file (a pipe, stdin) is always read on the caller's
+ * thread: the reader would hold a part-filled batch while it waits for more
+ * input, and its packets must not wait with it. Likewise when the thread
+ * cannot be started. Off by default. */
+void cap_set_threaded(struct cap *c, bool on);
+
 /* Deliver packets to fn until the end of the file, an error or cap_stop().
+ * Call it once per capture.
  * Returns 0 at the end of a file or after cap_stop(), -1 on an error with a
  * message in err naming the source and, for files, the packet number. */
-int cap_run(struct cap *c, cap_packet_fn fn, void *ctx, char *err);
+int cap_run(struct cap *c, cap_batch_fn fn, void *ctx, char *err);
 
 /* Ask cap_run() to return. Async-signal-safe: call it from a signal handler. */
 void cap_stop(struct cap *c);

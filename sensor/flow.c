@@ -525,14 +525,41 @@ static enum flow_end expire_reason(const struct flow *f)
     return (f->flags & FLOW_F_RST) ? FLOW_END_RST : FLOW_END_FIN;
 }
 
-struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
-                        uint64_t now_us, enum flow_dir *dir)
+uint32_t flow_hash_prefetch(const struct flow_table *ft, const struct dec_packet *pkt)
 {
     struct key_words k;
     unsigned src_side;
 
     key_build(pkt, &k, &src_side);
     uint32_t h = key_hash(ft, &k);
+    __builtin_prefetch(&ft->buckets[h & (ft->nbuckets - 1)]);
+    return h;
+}
+
+void flow_prefetch(const struct flow_table *ft, uint32_t h)
+{
+    const struct flow *f = ft->buckets[h & (ft->nbuckets - 1)];
+    if (f == NULL)
+        return;
+    /* A slot is not line-aligned: its first and last bytes bound its lines. */
+    for (const char *p = (const char *)f; p < (const char *)(f + 1); p += 64)
+        __builtin_prefetch(p, 1);
+    __builtin_prefetch((const char *)(f + 1) - 1, 1);
+}
+
+struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
+                        uint64_t now_us, enum flow_dir *dir)
+{
+    return flow_track_hashed(ft, pkt, flow_hash_prefetch(ft, pkt), wire_len, now_us, dir);
+}
+
+struct flow *flow_track_hashed(struct flow_table *ft, const struct dec_packet *pkt, uint32_t h,
+                               uint32_t wire_len, uint64_t now_us, enum flow_dir *dir)
+{
+    struct key_words k;
+    unsigned src_side;
+
+    key_build(pkt, &k, &src_side);
     struct flow *f = table_find(ft, &k, h);
     bool fresh = false;
 

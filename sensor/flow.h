@@ -145,6 +145,16 @@ void flow_table_free(struct flow_table *ft);
 struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
                         uint64_t now_us, enum flow_dir *dir);
 
+/* Looking ahead at packets soon to be tracked: flow_hash_prefetch() returns
+ * the hash flow_track() computes for pkt and asks the cache for its bucket;
+ * flow_prefetch(), a few packets later, asks for the flow at the head of
+ * that bucket. flow_track_hashed() is flow_track() given that hash. The
+ * prefetches are hints: the table may change between them and the call. */
+uint32_t flow_hash_prefetch(const struct flow_table *ft, const struct dec_packet *pkt);
+void flow_prefetch(const struct flow_table *ft, uint32_t h);
+struct flow *flow_track_hashed(struct flow_table *ft, const struct dec_packet *pkt, uint32_t h,
+                               uint32_t wire_len, uint64_t now_us, enum flow_dir *dir);
+
 /* End flows idle past their class timeout at now_us, looking at no more than
  * the configured budget of flows (the heads of the class LRU lists, starting
  * with a different class on each call). Flows of FLOW_T_CLOSED end with

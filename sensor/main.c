@@ -384,9 +384,10 @@ static int main_run(struct sensor *s)
     char err[CAP_ERRLEN];
     main_cap = s->cap;
     cap_set_tick(s->cap, main_tick, s);
+    cap_set_threaded(s->cap, s->o.threads > 1);
     if (cap_is_live(s->cap))
         main_arm_timer();
-    int rc = cap_run(s->cap, pl_packet, s->pl, err);
+    int rc = cap_run(s->cap, pl_packets, s->pl, err);
     if (s->progress_shown)
         fputs("\r\033[K", stderr);
     pl_finish(s->pl);

@@ -41,6 +41,7 @@ enum {
     OPT_NO_SUMMARY,
     OPT_GEOIP,
     OPT_CONFIG,
+    OPT_THREADS,
 };
 
 static const struct option opt_longopts[] = {
@@ -51,6 +52,7 @@ static const struct option opt_longopts[] = {
     {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
     {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
     {"immediate", no_argument, NULL, OPT_IMMEDIATE},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"flows", required_argument, NULL, OPT_FLOWS},
     {"memcap", required_argument, NULL, OPT_MEMCAP},
     {"stream-depth", required_argument, NULL, OPT_STREAM_DEPTH},
@@ -97,6 +99,10 @@ static void opt_usage(FILE *out)
           "      --buffer-size MIB     live: kernel capture buffer size (default 32)\n"
           "      --immediate           live: take each packet at once instead of in batches\n"
           "                            (lower latency, more wake-ups, more drops under load)\n"
+          "      --threads N           1: one thread does everything; 2: libpcap reads on a\n"
+          "                            thread of its own and hands packets over in batches\n"
+          "                            (default 2 when there are two or more CPUs; a\n"
+          "                            replay from a pipe always reads on one thread)\n"
           "      --user NAME           drop privileges to NAME once the capture is open\n"
           "Policy:\n"
           "      --rules FILE|DIR      rules file or directory of *.yaml (repeatable;\n"
@@ -185,6 +191,9 @@ static bool opt_parse_flow(struct opts *o, int c, const char *arg)
         break;
     case OPT_IMMEDIATE:
         o->live.immediate = true;
+        break;
+    case OPT_THREADS:
+        o->threads = (unsigned)opt_number("--threads", arg, 1, 2);
         break;
     case OPT_MEMCAP:
         o->pl.flow.memcap = opt_number("--memcap", arg, 1, 1u << 20) * 1024u * 1024u;
@@ -286,6 +295,7 @@ static void opt_defaults(struct opts *o)
     pl_config_default(&o->pl);
     o->alerts_path = "-";
     o->summary = -1;
+    o->threads = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
     o->pl.flow.seed = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 }
 

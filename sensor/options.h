@@ -31,6 +31,7 @@ struct opts {
     bool no_dedup;            /* --dedup-window 0 */
     int summary;              /* -1 auto (stdout is a terminal), 0 off, 1 on */
     bool quiet;
+    unsigned threads; /* 1 or 2 (a capture thread); default by the number of CPUs */
     struct cap_live_opts live;
     struct pl_config pl;
 };

@@ -11,6 +11,13 @@
  * out; the budget per step keeps up with two ended flows per packet. */
 #define PL_EXPIRE_EVERY 64
 
+/* pl_packets() decodes a packet and prefetches its hash bucket
+ * PL_AHEAD_BUCKET packets before its turn, and the flow at the head of the
+ * bucket PL_AHEAD_FLOW packets before. */
+#define PL_AHEAD_BUCKET 8
+#define PL_AHEAD_FLOW   4
+#define PL_AHEAD_RING   16 /* a power of two above PL_AHEAD_BUCKET */
+
 struct pipeline {
     struct pl_config cfg;
     int dlt;
@@ -135,36 +142,72 @@ nomem:
     return NULL;
 }
 
-void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t wire_len)
-{
-    struct pipeline *pl = ctx;
+/* A packet decoded ahead of its turn (pl_packets). */
+struct pl_ahead {
     struct dec_packet pkt;
+    uint32_t hash; /* flow_hash_prefetch() of pkt */
+    bool ok;       /* dec_packet_fast() took the frame; else it is decoded in turn */
+};
 
+static void pl_one(struct pipeline *pl, const struct cap_pkt *cp, struct pl_ahead *a)
+{
     pl->st.packets++;
-    pl->st.bytes += wire_len;
-    if (ts_us < pl->now_us)
+    pl->st.bytes += cp->wire_len;
+    if (cp->ts_us < pl->now_us)
         pl->st.ts_backwards++;
     else
-        pl->now_us = ts_us;
+        pl->now_us = cp->ts_us;
     app_set_time(pl->app, pl->now_us);
 
-    if (dec_packet(pl->dlt, data, caplen, &pkt, &pl->dec)) {
+    if (a->ok || dec_packet(pl->dlt, cp->data, cp->caplen, &a->pkt, &pl->dec)) {
         pl->st.decoded++;
         enum flow_dir dir;
-        struct flow *f = flow_track(pl->ft, &pkt, wire_len, pl->now_us, &dir);
+        struct flow *f =
+            a->ok ? flow_track_hashed(pl->ft, &a->pkt, a->hash, cp->wire_len, pl->now_us, &dir)
+                  : flow_track(pl->ft, &a->pkt, cp->wire_len, pl->now_us, &dir);
         if (f == NULL) {
             pl->st.untracked++;
         } else {
-            if (pkt.ip_proto == DEC_PROTO_TCP && !(f->flags & FLOW_F_STREAM_DONE))
-                stream_segment(pl->se, f, dir, &pkt);
+            if (a->pkt.ip_proto == DEC_PROTO_TCP && !(f->flags & FLOW_F_STREAM_DONE))
+                stream_segment(pl->se, f, dir, &a->pkt);
             if (f->flags & FLOW_F_APP_PACKETS)
-                app_on_packet(pl->app, f, &pkt);
+                app_on_packet(pl->app, f, &a->pkt);
         }
     }
     /* Expiry in small steps: every PL_EXPIRE_EVERY packets, a bounded look at
      * the longest idle flows (flow_expire's budget), never a sweep. */
     if ((pl->st.packets & (PL_EXPIRE_EVERY - 1)) == 0)
         flow_expire(pl->ft, pl->now_us);
+}
+
+/* Stage one of the look-ahead: decode, hash and ask for the bucket. */
+static void pl_look(const struct pipeline *pl, const struct cap_pkt *cp, struct pl_ahead *a)
+{
+    a->ok = dec_packet_fast(pl->dlt, cp->data, cp->caplen, &a->pkt);
+    if (a->ok)
+        a->hash = flow_hash_prefetch(pl->ft, &a->pkt);
+}
+
+void pl_packets(void *ctx, const struct cap_pkt *p, size_t n)
+{
+    struct pipeline *pl = ctx;
+    struct pl_ahead ring[PL_AHEAD_RING];
+
+    if (n == 1) {
+        ring[0].ok = false;
+        pl_one(pl, p, &ring[0]);
+        return;
+    }
+    for (size_t i = 0; i < n && i < PL_AHEAD_BUCKET; i++)
+        pl_look(pl, &p[i], &ring[i % PL_AHEAD_RING]);
+    for (size_t i = 0; i < n; i++) {
+        size_t b = i + PL_AHEAD_BUCKET, f = i + PL_AHEAD_FLOW;
+        if (b < n)
+            pl_look(pl, &p[b], &ring[b % PL_AHEAD_RING]);
+        if (f < n && ring[f % PL_AHEAD_RING].ok)
+            flow_prefetch(pl->ft, ring[f % PL_AHEAD_RING].hash);
+        pl_one(pl, &p[i], &ring[i % PL_AHEAD_RING]);
+    }
 }
 
 void pl_idle(struct pipeline *pl, uint64_t now_us)

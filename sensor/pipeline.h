@@ -11,6 +11,7 @@
 #include "output/eve.h"
 #include "output/geo.h"
 #include "sensor/app.h"
+#include "sensor/capture.h"
 #include "sensor/classify.h"
 #include "sensor/decode.h"
 #include "sensor/flow.h"
@@ -45,8 +46,10 @@ void pl_config_default(struct pl_config *cfg);
  * message in err (256 bytes) when dlt is unsupported or memory is short. */
 struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err);
 
-/* Process one frame (a cap_packet_fn: ctx is the pipeline). */
-void pl_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+/* Process frames p[0..n) in order (a cap_batch_fn: ctx is the pipeline).
+ * With n > 1 each frame is decoded and its flow's hash bucket and flow are
+ * prefetched a few frames before its turn. */
+void pl_packets(void *ctx, const struct cap_pkt *p, size_t n);
 
 /* A live capture with no packet for a while: let packet time follow the
  * clock (now_us, the same clock the kernel stamps packets with) and expire

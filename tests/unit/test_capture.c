@@ -1,4 +1,5 @@
-/* Capture files: good, truncated at every kind of boundary, garbage. */
+/* Capture files: good, truncated at every kind of boundary, garbage; each
+ * read on the caller's thread and through the reader thread. */
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -18,16 +19,17 @@ struct seen {
     uint32_t caplen[NPKT];
 };
 
-static void on_packet(void *ctx, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
-                      uint32_t wire_len)
+static void on_packets(void *ctx, const struct cap_pkt *p, size_t n)
 {
     struct seen *s = ctx;
-    cr_assert_lt(s->n, NPKT);
-    cr_assert_eq(data[0], s->n, "packet %u carries the wrong bytes", s->n);
-    cr_assert_eq(wire_len, PKTLEN + 10);
-    s->ts[s->n] = ts_us;
-    s->caplen[s->n] = caplen;
-    s->n++;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_lt(s->n, NPKT);
+        cr_assert_eq(p[i].data[0], s->n, "packet %u carries the wrong bytes", s->n);
+        cr_assert_eq(p[i].wire_len, PKTLEN + 10);
+        s->ts[s->n] = p[i].ts_us;
+        s->caplen[s->n] = p[i].caplen;
+        s->n++;
+    }
 }
 
 /* Write NPKT Ethernet-sized records into a fresh temporary file; returns its size. */
@@ -54,14 +56,32 @@ static long write_capture(char *path)
     return (long)st.st_size;
 }
 
-static int replay(const char *path, struct seen *s, char *err)
+static int replay_mode(const char *path, struct seen *s, char *err, bool threaded)
 {
     memset(s, 0, sizeof(*s));
     struct cap *c = cap_open_file(path, err);
     if (c == NULL)
         return -2;
-    int rc = cap_run(c, on_packet, s, err);
+    cap_set_threaded(c, threaded);
+    int rc = cap_run(c, on_packets, s, err);
+    struct cap_stats st;
+    cap_get_stats(c, &st);
+    cr_expect_eq(st.received, s->n, "the count matches what the callback saw");
     cap_close(c);
+    return rc;
+}
+
+/* Both modes must give the same result: the caller's thread's first. */
+static int replay(const char *path, struct seen *s, char *err)
+{
+    struct seen s2;
+    char err2[CAP_ERRLEN] = "";
+    int rc = replay_mode(path, s, err, false);
+    int rc2 = replay_mode(path, &s2, err2, true);
+    cr_expect_eq(rc2, rc, "threaded %d, not %d", rc2, rc);
+    cr_expect(memcmp(&s2, s, sizeof(s2)) == 0, "threaded read delivered other packets");
+    if (rc != 0)
+        cr_expect_str_eq(err2, err);
     return rc;
 }
 
@@ -74,6 +94,135 @@ Test(capture, reads_every_packet_with_packet_time)
     cr_assert_eq(s.n, NPKT);
     cr_assert_eq(s.ts[2], (1700000002ull * 1000000u) + 250u);
     cr_assert_eq(s.caplen[4], PKTLEN);
+    unlink(path);
+}
+
+/* ---- many packets through the reader thread ---- */
+
+#define MANY 30000
+
+/* Packet i: its length (0 to 65535, a few at the snap length so that one
+ * fills a batch alone) and the byte at offset k. */
+static uint32_t many_len(unsigned i)
+{
+    return i % 997 == 0 ? 65535 : (i * 7919u) % 1600;
+}
+
+static uint8_t many_byte(unsigned i, uint32_t k)
+{
+    return (uint8_t)(i * 31u + k * 7u);
+}
+
+static void write_many(char *path)
+{
+    strcpy(path, "/tmp/vtls-test-manyXXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    pcap_dumper_t *d = pcap_dump_open(dead, path);
+    cr_assert_not_null(d);
+    static uint8_t pkt[65535];
+    for (unsigned i = 0; i < MANY; i++) {
+        uint32_t len = many_len(i);
+        for (uint32_t k = 0; k < len; k++)
+            pkt[k] = many_byte(i, k);
+        struct pcap_pkthdr h = {.ts = {.tv_sec = 1700000000 + i / 1000, .tv_usec = i % 1000},
+                                .caplen = len,
+                                .len = len + 4};
+        pcap_dump((u_char *)d, &h, pkt);
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+}
+
+struct many {
+    unsigned n, calls, ticks, biggest;
+    unsigned stop_at; /* cap_stop() from the callback after this many; 0: never */
+    struct cap *c;
+};
+
+static void on_many(void *ctx, const struct cap_pkt *p, size_t n)
+{
+    struct many *m = ctx;
+    cr_assert(n >= 1 && n <= CAP_VEC, "%zu packets in one call", n);
+    m->calls++;
+    m->biggest = n > m->biggest ? (unsigned)n : m->biggest;
+    for (size_t j = 0; j < n; j++, m->n++) {
+        unsigned i = m->n;
+        cr_assert_eq(p[j].caplen, many_len(i), "packet %u", i);
+        cr_assert_eq(p[j].wire_len, many_len(i) + 4);
+        cr_assert_eq(p[j].ts_us, (1700000000ull + i / 1000) * 1000000u + i % 1000);
+        for (uint32_t k = 0; k < p[j].caplen; k += 97)
+            cr_assert_eq(p[j].data[k], many_byte(i, k), "packet %u byte %u", i, k);
+    }
+    if (m->stop_at != 0 && m->n >= m->stop_at)
+        cap_stop(m->c);
+}
+
+static void on_tick(void *ctx)
+{
+    ((struct many *)ctx)->ticks++;
+}
+
+static int run_many(const char *path, struct many *m, bool threaded, char *err)
+{
+    struct cap *c = cap_open_file(path, err);
+    cr_assert_not_null(c, "%s", err);
+    m->c = c;
+    cap_set_threaded(c, threaded);
+    cap_set_tick(c, on_tick, m);
+    int rc = cap_run(c, on_many, m, err);
+    cap_close(c);
+    return rc;
+}
+
+Test(capture, reader_thread_delivers_every_packet_in_order)
+{
+    char path[64], err[CAP_ERRLEN];
+    write_many(path);
+    for (int threaded = 0; threaded < 2; threaded++) {
+        struct many m = {0};
+        cr_assert_eq(run_many(path, &m, threaded, err), 0, "%s", err);
+        cr_expect_eq(m.n, MANY);
+        /* A tick at least every 4096 packets of a file. */
+        cr_expect_geq(m.ticks, MANY / 4096, "%u ticks", m.ticks);
+        if (threaded)
+            cr_expect_gt(m.biggest, 1, "the reader thread hands packets over in batches");
+        else
+            cr_expect_eq(m.calls, MANY, "without it, one packet per call");
+    }
+    unlink(path);
+}
+
+Test(capture, stop_from_the_callback_ends_the_run)
+{
+    char path[64], err[CAP_ERRLEN];
+    write_many(path);
+    for (int threaded = 0; threaded < 2; threaded++) {
+        struct many m = {.stop_at = 5000};
+        cr_assert_eq(run_many(path, &m, threaded, err), 0, "%s", err);
+        cr_expect_geq(m.n, 5000);
+        cr_expect_lt(m.n, 5000 + CAP_VEC, "%u packets after a stop at 5000", m.n);
+    }
+    unlink(path);
+}
+
+Test(capture, error_after_many_packets_names_the_packet)
+{
+    char path[64], err[CAP_ERRLEN];
+    write_many(path);
+    FILE *f = fopen(path, "a");
+    cr_assert_not_null(f);
+    uint32_t hdr[4] = {1700000009, 0, 0xC0000000u, 0xC0000000u};
+    fwrite(hdr, sizeof(hdr), 1, f);
+    fclose(f);
+    for (int threaded = 0; threaded < 2; threaded++) {
+        struct many m = {0};
+        cr_assert_eq(run_many(path, &m, threaded, err), -1);
+        cr_expect_eq(m.n, MANY, "every good packet is delivered first");
+        cr_expect(strstr(err, "packet 30001") != NULL, "%s", err);
+    }
     unlink(path);
 }
 
