@@ -358,7 +358,10 @@ static void cap_on_copy(u_char *user, const struct pcap_pkthdr *h, const u_char 
 {
     struct cap *c = (struct cap *)user;
     struct cap_thr *t = c->thr;
-    size_t need = cap_padded(h->caplen);
+    /* libpcap keeps caplen within the snap length a batch is sized for; should
+     * a packet still be longer, it is cut rather than overrun the batch. */
+    uint32_t caplen = h->caplen <= t->batch_bytes ? h->caplen : (uint32_t)t->batch_bytes;
+    size_t need = cap_padded(caplen);
     struct cap_batch *b = t->cur;
 
     if (b != NULL && (b->used + need > t->batch_bytes || b->count == CAP_BATCH_PKTS))
@@ -369,8 +372,8 @@ static void cap_on_copy(u_char *user, const struct pcap_pkthdr *h, const u_char 
     }
     b = t->cur;
     b->rec[b->count++] = (struct cap_rec){
-        (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec, h->caplen, h->len};
-    memcpy(b->buf + b->used, bytes, h->caplen);
+        (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec, caplen, h->len};
+    memcpy(b->buf + b->used, bytes, caplen);
     b->used += need;
     t->read++;
 }
@@ -474,9 +477,8 @@ static bool cap_start_reader(struct cap *c)
 }
 
 /* Deliver the packets of batch b to the callback, CAP_VEC at a time, until
- * the end or cap_stop(). The
- * counters are updated once per batch: struct cap is read by the reader for
- * each packet. */
+ * the end or cap_stop(). The counters are updated once per batch: struct cap
+ * is read by the reader for each packet. */
 static void cap_drain(struct cap *c, const struct cap_batch *b)
 {
     const uint8_t *p = b->buf;
