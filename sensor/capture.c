@@ -128,7 +128,9 @@ static FILE *cap_fopen(const char *path, void **vbuf)
     struct stat st;
     if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
         return f;
-    *vbuf = malloc(CAP_FILE_BUF);
+    /* Page-aligned: the kernel's copy into a buffer 16 bytes off a line
+     * boundary (where malloc puts a large block) took half as long again. */
+    *vbuf = aligned_alloc(4096, CAP_FILE_BUF);
     if (*vbuf != NULL && setvbuf(f, *vbuf, _IOFBF, CAP_FILE_BUF) != 0) {
         free(*vbuf);
         *vbuf = NULL;
