@@ -507,6 +507,8 @@ static bool cap_start_reader(struct cap *c)
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = pthread_create(&c->thr->tid, NULL, cap_reader, c);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0) /* named for top -H, perf and gdb */
+        pthread_setname_np(c->thr->tid, "vtls-reader");
     return rc == 0;
 }
 
