@@ -34,6 +34,9 @@ import gen  # noqa: E402
 
 TARGETS = {"bare": 0.5, "ndpi": 5.0, "tshark": 50.0, "bytes_per_flow": 400}
 TSHARK_SLICE = 500_000
+# The sensor reads a regular file through a stdio buffer of this size (sensor/capture.c);
+# the bare loop is also run that way, so that the faster of the two is the limit.
+FILE_BUFFER = 1 << 20
 # Issue 5: one protocol at a time, plaintext: h2c gRPC, MySQL, etcd client gRPC.
 PLAIN_CAPTURES = (("plain-h2c", "grpc-h2c=1"), ("plain-mysql", "mysql-plain=1"),
                   ("plain-etcd", "etcd-plain=1"))
@@ -284,6 +287,7 @@ def throughput(tools, wl, runs, skip):
         subprocess.run(["cat", path], stdout=subprocess.DEVNULL)  # page cache
         row = {}
         cmds = [("bare", [tools.bare, path], n, ""),
+                ("bare-buf", [tools.bare, "--buffer", str(FILE_BUFFER), path], n, ""),
                 ("sensor", tools.sensor_cmd(path), n, "")]
         if tools.threads:
             cmds.append(("sensor1", tools.sensor_cmd(path, extra=["--threads", "1"]), n, ""))
@@ -296,7 +300,8 @@ def throughput(tools, wl, runs, skip):
             # The sensor on the same slice, for a like-for-like ratio to tshark.
             cmds.append(("sensor-slice", tools.sensor_cmd(sp), sn, "first %d packets" % sn))
         for name, cmd, count, note in cmds:
-            n_runs = runs if name in ("bare", "sensor", "sensor1", "sensor-slice") else min(
+            n_runs = runs if name in ("bare", "bare-buf", "sensor", "sensor1",
+                                      "sensor-slice") else min(
                 runs, 3)
             log("throughput %s: %s x%d" % (cap, name, n_runs))
             m = run_median(cmd, n_runs)
@@ -774,13 +779,19 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
              "(`--threads 2`), so it is judged by wall time, the rate a span port sees, "
              "against the peers' wall time (all three peers run on one thread, wall ~ CPU). "
              "**vtls-sensor --threads 1** does everything on one thread and is judged by CPU "
-             "time, as every row was before the reader thread. Load average during the "
+             "time, as every row was before the reader thread. The bare loop runs twice: "
+             "as libpcap opens a file by itself (glibc's 4 KiB stdio buffer) and through "
+             "the page-aligned %d KiB buffer the sensor gives a regular file; the faster of "
+             "the two is the limit the target is judged against. Load average during the "
              "bench: %s (other work on the machine inflates wall time, much less CPU "
-             "time).\n" % load)
+             "time).\n" % (FILE_BUFFER // 1024, load))
     L.append("| capture | tool | packets | runs | wall s | CPU s | packets/s (wall) "
-             "| packets/s (CPU) | vs bare loop | sensor / tool | target |")
-    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    names = {"bare": "bare libpcap loop (bench_pcap_loop)", "sensor": "vtls-sensor -r -q",
+             "| packets/s (CPU) | vs bare loop | vs faster bare loop | sensor / tool | target |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    names = {"bare": "bare libpcap loop (bench_pcap_loop)",
+             "bare-buf": "bare libpcap loop, %d KiB stdio buffer as the sensor reads "
+                         "(bench_pcap_loop --buffer)" % (FILE_BUFFER // 1024),
+             "sensor": "vtls-sensor -r -q",
              "sensor1": "vtls-sensor -r -q --threads 1",
              "sensor-slice": "vtls-sensor -r SLICE -q",
              "ndpi": "ndpiReader -i FILE -q (nDPI 4.2)",
@@ -788,15 +799,19 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
     checks = []
     for cap, row in thr.items():
         bare, sens = row.get("bare"), row.get("sensor")
+        # The limit is the faster of the two bare loops.
+        fast = max((row[b] for b in ("bare", "bare-buf") if b in row),
+                   key=lambda t: t["pps_wall"], default=None)
         # The default run is judged by wall time when it uses the reader thread.
         key = "pps_wall" if tools.threads else "pps_cpu"
         basis = "wall" if tools.threads else "CPU"
-        for tool in ("bare", "sensor", "sensor1", "ndpi", "sensor-slice", "tshark"):
+        for tool in ("bare", "bare-buf", "sensor", "sensor1", "ndpi", "sensor-slice", "tshark"):
             if tool not in row:
                 continue
             t = row[tool]
             k = "pps_cpu" if tool == "sensor1" else key
             ratio = t[k] / bare[k] if bare else float("nan")
+            ratio_fast = t[k] / fast[k] if fast else float("nan")
             # For tshark, judge on its rate without start-up (stricter for the sensor).
             peer = t.get(key + "_steady", t[key])
             # tshark is compared with the sensor on the same slice, both without
@@ -806,13 +821,13 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
             s_incl = mine[key] / peer if mine else float("nan")
             target = ""
             if tool == "sensor" and cap == "mixed":
-                ok = ratio >= TARGETS["bare"]
-                target = ">= %.1fx bare: %s" % (TARGETS["bare"], verdict(ok))
-                checks.append(("sensor >= 0.5x bare loop (mixed, %s)" % basis,
-                               "%.2fx (CPU %.2fx)" % (ratio, t["pps_cpu"] / bare["pps_cpu"]),
-                               ok))
+                ok = ratio_fast >= TARGETS["bare"]
+                target = ">= %.1fx the faster bare loop: %s" % (TARGETS["bare"], verdict(ok))
+                checks.append(("sensor >= 0.5x the faster bare loop (mixed, %s)" % basis,
+                               "%.2fx (%.2fx the plain loop; CPU %.2fx)" % (
+                                   ratio_fast, ratio, t["pps_cpu"] / fast["pps_cpu"]), ok))
             elif tool == "sensor1" and cap == "mixed":
-                target = "(one thread, CPU) %s" % ("above 0.5x" if ratio >= TARGETS["bare"]
+                target = "(one thread, CPU) %s" % ("above 0.5x" if ratio_fast >= TARGETS["bare"]
                                                    else "below 0.5x")
             elif tool in ("ndpi", "tshark") and cap == "mixed" and sens:
                 ok = s_over >= TARGETS[tool]
@@ -823,16 +838,17 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
                 checks.append(("sensor >= %.0fx %s (mixed, %s)" % (TARGETS[tool], tool, basis),
                                "%.1fx (one thread by CPU: %.1fx%s)" % (s_over, cpu_over, extra),
                                ok))
-            L.append("| %s | %s%s | %d | %d | %.3f | %.3f | %s | %s | %.3fx | %s | %s |" % (
+            L.append("| %s | %s%s | %d | %d | %.3f | %.3f | %s | %s | %.3fx | %.3fx | %s | %s |" % (
                 cap, names[tool], " (%s)" % t["note"] if t["note"] else "", t["packets"],
                 t["runs"], t["wall"], t["cpu"], fmt_rate(t["pps_wall"]), fmt_rate(t["pps_cpu"]),
-                ratio, "%.1fx" % s_over if tool in ("ndpi", "tshark") else "", target))
+                ratio, ratio_fast, "%.1fx" % s_over if tool in ("ndpi", "tshark") else "",
+                target))
     for tool, why in (("ndpi", tools.ndpi), ("tshark", tools.tshark)):
         if not why:
-            L.append("| mixed | %s | | | | | | not available | | | |" % names[tool])
+            L.append("| mixed | %s | | | | | | not available | | | | |" % names[tool])
     for cap, row in thr.items():
         if "sensor" not in row:
-            L.append("| %s | %s | | | | | | **FAILED** (see below) | | | |" % (cap,
+            L.append("| %s | %s | | | | | | **FAILED** (see below) | | | | |" % (cap,
                                                                          names["sensor"]))
             checks.append(("vtls-sensor replays the %s capture" % cap, "failed", False))
     L.append("")
