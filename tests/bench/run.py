@@ -722,7 +722,8 @@ def fmt_rate(x):
 
 
 def verdict(ok):
-    return "met" if ok else "NOT met"
+    """ok is True, False, or None for a number measured but not a target."""
+    return "measured, not a target" if ok is None else "met" if ok else "NOT met"
 
 
 def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms, vm, lv, msv):
@@ -899,8 +900,11 @@ def report(args, tools, wl, thr, fl, mc, cg, others, elapsed, summary, load, ms,
              % (fl["base_rss"] / 1048576.0))
     d = fl.get("default")
     if d and "bpf" in d:
-        checks.append(("<= 400 bytes per tracked flow in the flood (RSS, before any verdict)",
-                       "%.0f B" % d["bpf"], d["bpf"] <= TARGETS["bytes_per_flow"]))
+        # The issue's 400 bytes are for flows past their verdict (below); a flood
+        # flow never gets one, so this row is reported but not judged.
+        checks.append(("bytes per tracked flow in the flood (RSS, before any verdict)",
+                       "%.0f B (%s 400 B)" % (d["bpf"], "within" if d["bpf"] <= TARGETS[
+                           "bytes_per_flow"] else "above"), None))
     d = fl.get("memcap64")
     if d:
         over = d["rss"] - fl["base_rss"] - 64 * 1048576
@@ -1082,7 +1086,8 @@ def key_numbers(tools, thr, fl, vm, mc, cg, lv, checks):
     out = dict(time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                git=sh(["git", "-C", ROOT, "describe", "--always", "--dirty"]),
                machine=dict(cpu=cpu, nproc=ncpu, memory=mem, kernel=kern),
-               targets={c[0]: dict(measured=c[1], met=bool(c[2])) for c in checks})
+               targets={c[0]: dict(measured=c[1], met=None if c[2] is None else bool(c[2]))
+                        for c in checks})
     for cap, row in thr.items():
         for tool, t in row.items():
             out["pps_cpu.%s.%s" % (cap, tool)] = round(t["pps_cpu"])
@@ -1164,7 +1169,8 @@ def main():
         f.write("\n")
     print(text)
     log("wrote %s" % args.out)
-    log("targets: %d of %d met" % (sum(1 for c in checks if c[2]), len(checks)))
+    judged = [c for c in checks if c[2] is not None]
+    log("targets: %d of %d met" % (sum(1 for c in judged if c[2]), len(judged)))
 
 
 if __name__ == "__main__":
