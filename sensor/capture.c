@@ -20,6 +20,8 @@
 #define CAP_BATCH_BYTES (256u * 1024u)
 #define CAP_BATCH_PKTS  2048        /* records per batch */
 #define CAP_ALIGN       64          /* packet data starts on a cache line */
+#define CAP_NOTE_ALIGN  16          /* notes (cap_set_prep) start on a multiple of this */
+#define CAP_NOTE_BEHIND 2           /* batches waiting that make the reader note */
 #define CAP_FILE_CHUNK  4096        /* packets per pcap_dispatch() on a file */
 #define CAP_FILE_BUF    (1u << 20)  /* stdio buffer of a regular capture file */
 #define CAP_WAIT_NS     100000000L  /* the consumer ticks at least this often */
@@ -39,6 +41,8 @@ struct cap_rec {
 struct cap_batch {
     struct cap_rec *rec;
     uint8_t *buf;
+    uint8_t *notes;    /* a note of cap->note_stride bytes per record, or NULL */
+    bool noted;        /* the reader wrote the notes of this batch's packets */
     unsigned count;    /* records */
     size_t used;       /* bytes of buf */
     atomic_bool ready; /* published by the reader, not yet drained */
@@ -78,6 +82,7 @@ struct cap {
     bool pipe;     /* a file that is not a regular file: read as it comes */
     /* Written by signal handlers and read by both threads: lock-free atomics. */
     atomic_bool thread_alive; /* a reader thread runs (inside cap_run) */
+    bool thr_ran;             /* a reader thread was started */
     atomic_bool stop;
     atomic_bool interrupted;
     uint64_t delivered; /* packets handed to the callback so far */
@@ -88,6 +93,11 @@ struct cap {
     void *tick_ctx;
     struct cap_thr *thr;
     void *file_buf; /* the file stream's buffer, freed after pcap_close() */
+    cap_prep_fn prep;
+    const void *prep_ctx;
+    bool prep_always;   /* the reader notes every batch, not only when it is ahead */
+    size_t note_stride; /* note_size rounded up to CAP_NOTE_ALIGN */
+    uint64_t noted;     /* packets delivered with a note */
 };
 
 void cap_live_opts_default(struct cap_live_opts *o)
@@ -260,7 +270,7 @@ static void cap_on_packet(u_char *user, const struct pcap_pkthdr *h, const u_cha
 {
     struct cap *c = (struct cap *)user;
     struct cap_pkt p = {(uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec, bytes,
-                        h->caplen, h->len};
+                        h->caplen, h->len, NULL};
 
     c->delivered++;
     c->bytes += h->caplen;
@@ -271,6 +281,17 @@ void cap_set_tick(struct cap *c, cap_tick_fn fn, void *ctx)
 {
     c->tick = fn;
     c->tick_ctx = ctx;
+}
+
+void cap_set_prep(struct cap *c, cap_prep_fn fn, const void *ctx, size_t note_size, bool always)
+{
+    if (note_size > CAP_NOTE_MAX)
+        abort(); /* a programming error, not a run-time condition */
+    size_t n = note_size > 0 ? note_size : 1;
+    c->prep = fn;
+    c->prep_ctx = ctx;
+    c->prep_always = always;
+    c->note_stride = (n + CAP_NOTE_ALIGN - 1) & ~(size_t)(CAP_NOTE_ALIGN - 1);
 }
 
 void cap_set_threaded(struct cap *c, bool on)
@@ -362,6 +383,18 @@ static inline size_t cap_padded(uint32_t caplen)
     return ((size_t)caplen + CAP_ALIGN - 1) & ~(size_t)(CAP_ALIGN - 1);
 }
 
+/* Reader: whether to note the packets of batch b, which it starts: always
+ * when asked, else when it has time to spare, the consumer having at least
+ * CAP_NOTE_BEHIND batches waiting. */
+static bool cap_note_next(struct cap *c, const struct cap_batch *b)
+{
+    int waiting = 0;
+    if (b->notes == NULL)
+        return false;
+    return c->prep_always ||
+           (sem_getvalue(&c->thr->filled, &waiting) == 0 && waiting >= CAP_NOTE_BEHIND);
+}
+
 /* Reader: the next empty batch, or NULL when the capture stops meanwhile. */
 static struct cap_batch *cap_acquire(struct cap *c)
 {
@@ -373,6 +406,7 @@ static struct cap_batch *cap_acquire(struct cap *c)
     b->count = 0;
     b->last = false;
     b->flush = false;
+    b->noted = cap_note_next(c, b);
     return b;
 }
 
@@ -405,9 +439,14 @@ static void cap_on_copy(u_char *user, const struct pcap_pkthdr *h, const u_char 
         return;
     }
     b = t->cur;
-    b->rec[b->count++] = (struct cap_rec){
-        (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec, caplen, h->len};
-    memcpy(b->buf + b->used, bytes, caplen);
+    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    uint8_t *copy = b->buf + b->used;
+    memcpy(copy, bytes, caplen);
+    if (b->noted) {
+        struct cap_pkt p = {ts, copy, caplen, h->len, NULL};
+        c->prep(c->prep_ctx, &p, b->notes + (size_t)b->count * c->note_stride);
+    }
+    b->rec[b->count++] = (struct cap_rec){ts, caplen, h->len};
     b->used += need;
     t->read++;
 }
@@ -469,6 +508,7 @@ static void cap_thr_free(struct cap_thr *t)
     pthread_mutex_destroy(&t->stats_lock);
     free(t->b[0].buf);
     free(t->b[0].rec);
+    free(t->b[0].notes);
     free(t);
 }
 
@@ -481,15 +521,19 @@ static struct cap_thr *cap_thr_new(struct cap *c)
     t->batch_bytes = one > CAP_BATCH_BYTES ? one : CAP_BATCH_BYTES;
     uint8_t *buf = aligned_alloc(CAP_ALIGN, t->batch_bytes * CAP_BATCHES);
     struct cap_rec *rec = calloc(CAP_BATCHES * CAP_BATCH_PKTS, sizeof(*rec));
-    if (buf == NULL || rec == NULL) {
+    size_t batch_notes = c->note_stride * CAP_BATCH_PKTS;
+    uint8_t *notes = c->prep ? aligned_alloc(CAP_ALIGN, batch_notes * CAP_BATCHES) : NULL;
+    if (buf == NULL || rec == NULL || (c->prep != NULL && notes == NULL)) {
         free(buf);
         free(rec);
+        free(notes);
         free(t);
         return NULL;
     }
     for (unsigned i = 0; i < CAP_BATCHES; i++) {
         t->b[i].buf = buf + i * t->batch_bytes;
         t->b[i].rec = rec + i * CAP_BATCH_PKTS;
+        t->b[i].notes = notes ? notes + i * batch_notes : NULL;
         atomic_init(&t->b[i].ready, false);
     }
     sem_init(&t->filled, 0, 0);
@@ -526,7 +570,8 @@ static void cap_drain(struct cap *c, const struct cap_batch *b)
         for (; n < CAP_VEC && i < b->count; n++, i++) {
             const struct cap_rec *r = &b->rec[i];
             __builtin_prefetch(p);
-            v[n] = (struct cap_pkt){r->ts_us, p, r->caplen, r->wire_len};
+            uint8_t *note = b->noted ? b->notes + (size_t)i * c->note_stride : NULL;
+            v[n] = (struct cap_pkt){r->ts_us, p, r->caplen, r->wire_len, note};
             bytes += r->caplen;
             p += cap_padded(r->caplen);
         }
@@ -534,6 +579,8 @@ static void cap_drain(struct cap *c, const struct cap_batch *b)
     }
     c->delivered += i;
     c->bytes += bytes;
+    if (b->noted)
+        c->noted += i;
 }
 
 /* Consumer: wait up to CAP_WAIT_NS for a token; false on a time-out. */
@@ -582,6 +629,7 @@ static int cap_run_threaded(struct cap *c, char *err)
 {
     if (!cap_start_reader(c))
         return cap_run_single(c, err);
+    c->thr_ran = true;
     c->thread_alive = true;
     bool ended = cap_consume(c);
     if (!ended)
@@ -631,6 +679,8 @@ void cap_get_stats(struct cap *c, struct cap_stats *st)
     memset(st, 0, sizeof(*st));
     st->received = c->delivered;
     st->bytes = c->bytes;
+    st->noted = c->noted;
+    st->threaded = c->thr != NULL && c->thr_ran;
     if (!c->live)
         return;
     struct pcap_stat ps;

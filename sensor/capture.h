@@ -30,7 +30,11 @@ struct cap_stats {
     uint64_t kernel_drops;    /* live: ps_drop (no buffer space in the kernel) */
     uint64_t if_drops;        /* live: ps_ifdrop (dropped by the interface or driver) */
     uint64_t kernel_received; /* live: ps_recv */
+    uint64_t noted;           /* packets delivered with a note from the reader (cap_set_prep) */
+    bool threaded;            /* packets came through the reader thread */
 };
+
+#define CAP_NOTE_MAX 256 /* most bytes of a packet's note (cap_set_prep) */
 
 /* One packet: ts_us is packet time in microseconds since the epoch. */
 struct cap_pkt {
@@ -38,6 +42,7 @@ struct cap_pkt {
     const uint8_t *data;
     uint32_t caplen;
     uint32_t wire_len;
+    void *note; /* what the prep function wrote for this packet, or NULL */
 };
 
 /* Packets p[0..n), n >= 1, in capture order. They and their data are valid
@@ -83,6 +88,20 @@ void cap_set_tick(struct cap *c, cap_tick_fn fn, void *ctx);
  * input, and its packets must not wait with it. Likewise when the thread
  * cannot be started. Off by default. */
 void cap_set_threaded(struct cap *c, bool on);
+
+/* Work on a packet that needs nothing but the packet (decoding, hashing),
+ * which the reader thread may do when it has time to spare: when it finds
+ * the callbacks behind (two batches waiting for them) as it starts a batch,
+ * or always with `always`, it calls fn for each packet of that batch as the
+ * packet is copied in. fn writes up to note_size bytes (at most CAP_NOTE_MAX, 16-byte
+ * aligned) at note, and the batch function gets them as cap_pkt.note. For
+ * packets of other batches, and without the reader thread, note is NULL and
+ * the batch function does that work itself. fn runs on the reader thread
+ * (p->note is NULL during the call), so it may read only what nothing else
+ * writes while cap_run() runs. The packets of one batch function call are
+ * either all noted or none. Call it before cap_run(). */
+typedef void (*cap_prep_fn)(const void *ctx, const struct cap_pkt *p, void *note);
+void cap_set_prep(struct cap *c, cap_prep_fn fn, const void *ctx, size_t note_size, bool always);
 
 /* Deliver packets to fn until the end of the file, an error or cap_stop().
  * Call it once per capture.

@@ -525,15 +525,18 @@ static enum flow_end expire_reason(const struct flow *f)
     return (f->flags & FLOW_F_RST) ? FLOW_END_RST : FLOW_END_FIN;
 }
 
-uint32_t flow_hash_prefetch(const struct flow_table *ft, const struct dec_packet *pkt)
+uint32_t flow_hash(const struct flow_table *ft, const struct dec_packet *pkt)
 {
     struct key_words k;
     unsigned src_side;
 
     key_build(pkt, &k, &src_side);
-    uint32_t h = key_hash(ft, &k);
+    return key_hash(ft, &k);
+}
+
+void flow_bucket_prefetch(const struct flow_table *ft, uint32_t h)
+{
     __builtin_prefetch(&ft->buckets[h & (ft->nbuckets - 1)]);
-    return h;
 }
 
 void flow_prefetch(const struct flow_table *ft, uint32_t h)
@@ -550,7 +553,7 @@ void flow_prefetch(const struct flow_table *ft, uint32_t h)
 struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
                         uint64_t now_us, enum flow_dir *dir)
 {
-    return flow_track_hashed(ft, pkt, flow_hash_prefetch(ft, pkt), wire_len, now_us, dir);
+    return flow_track_hashed(ft, pkt, flow_hash(ft, pkt), wire_len, now_us, dir);
 }
 
 struct flow *flow_track_hashed(struct flow_table *ft, const struct dec_packet *pkt, uint32_t h,

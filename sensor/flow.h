@@ -145,12 +145,15 @@ void flow_table_free(struct flow_table *ft);
 struct flow *flow_track(struct flow_table *ft, const struct dec_packet *pkt, uint32_t wire_len,
                         uint64_t now_us, enum flow_dir *dir);
 
-/* Looking ahead at packets soon to be tracked: flow_hash_prefetch() returns
- * the hash flow_track() computes for pkt and asks the cache for its bucket;
- * flow_prefetch(), a few packets later, asks for the flow at the head of
- * that bucket. flow_track_hashed() is flow_track() given that hash. The
- * prefetches are hints: the table may change between them and the call. */
-uint32_t flow_hash_prefetch(const struct flow_table *ft, const struct dec_packet *pkt);
+/* Looking ahead at packets soon to be tracked. flow_hash() is the hash
+ * flow_track() computes for pkt; it reads only the seed, fixed when the table
+ * is made, so it may run on another thread while the table is in use.
+ * flow_bucket_prefetch() asks the cache for the bucket of hash h, and
+ * flow_prefetch(), a few packets later, for the flow at the head of that
+ * bucket. flow_track_hashed() is flow_track() given h = flow_hash(ft, pkt).
+ * The prefetches are hints: the table may change between them and the call. */
+uint32_t flow_hash(const struct flow_table *ft, const struct dec_packet *pkt);
+void flow_bucket_prefetch(const struct flow_table *ft, uint32_t h);
 void flow_prefetch(const struct flow_table *ft, uint32_t h);
 struct flow *flow_track_hashed(struct flow_table *ft, const struct dec_packet *pkt, uint32_t h,
                                uint32_t wire_len, uint64_t now_us, enum flow_dir *dir);

@@ -142,12 +142,27 @@ nomem:
     return NULL;
 }
 
-/* A packet decoded ahead of its turn (pl_packets). */
+/* A packet decoded ahead of its turn: in pl_packets_ring()'s ring, or as the
+ * packet's note when the capture's reader thread made it (pl_prep). */
 struct pl_ahead {
     struct dec_packet pkt;
-    uint32_t hash; /* flow_hash_prefetch() of pkt */
+    uint32_t hash; /* flow_hash() of pkt */
     bool ok;       /* dec_packet_fast() took the frame; else it is decoded in turn */
 };
+
+size_t pl_note_size(void)
+{
+    return sizeof(struct pl_ahead);
+}
+
+void pl_prep(const void *ctx, const struct cap_pkt *p, void *note)
+{
+    const struct pipeline *pl = ctx;
+    struct pl_ahead *a = note;
+    a->ok = dec_packet_fast(pl->dlt, p->data, p->caplen, &a->pkt);
+    if (a->ok)
+        a->hash = flow_hash(pl->ft, &a->pkt);
+}
 
 static void pl_one(struct pipeline *pl, const struct cap_pkt *cp, struct pl_ahead *a)
 {
@@ -184,13 +199,15 @@ static void pl_one(struct pipeline *pl, const struct cap_pkt *cp, struct pl_ahea
 static void pl_look(const struct pipeline *pl, const struct cap_pkt *cp, struct pl_ahead *a)
 {
     a->ok = dec_packet_fast(pl->dlt, cp->data, cp->caplen, &a->pkt);
-    if (a->ok)
-        a->hash = flow_hash_prefetch(pl->ft, &a->pkt);
+    if (a->ok) {
+        a->hash = flow_hash(pl->ft, &a->pkt);
+        flow_bucket_prefetch(pl->ft, a->hash);
+    }
 }
 
-void pl_packets(void *ctx, const struct cap_pkt *p, size_t n)
+/* Packets without notes: decoded here, in a ring PL_AHEAD_BUCKET ahead. */
+static void pl_packets_ring(struct pipeline *pl, const struct cap_pkt *p, size_t n)
 {
-    struct pipeline *pl = ctx;
     struct pl_ahead ring[PL_AHEAD_RING];
 
     if (n == 1) {
@@ -208,6 +225,33 @@ void pl_packets(void *ctx, const struct cap_pkt *p, size_t n)
             flow_prefetch(pl->ft, ring[f % PL_AHEAD_RING].hash);
         pl_one(pl, &p[i], &ring[i % PL_AHEAD_RING]);
     }
+}
+
+/* Packets whose notes the reader thread made (pl_prep). */
+static void pl_packets_noted(struct pipeline *pl, const struct cap_pkt *p, size_t n)
+{
+    for (size_t i = 0; i < n && i < PL_AHEAD_BUCKET; i++) {
+        const struct pl_ahead *a = p[i].note;
+        if (a->ok)
+            flow_bucket_prefetch(pl->ft, a->hash);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t b = i + PL_AHEAD_BUCKET, f = i + PL_AHEAD_FLOW;
+        const struct pl_ahead *ab = b < n ? p[b].note : NULL, *af = f < n ? p[f].note : NULL;
+        if (ab != NULL && ab->ok)
+            flow_bucket_prefetch(pl->ft, ab->hash);
+        if (af != NULL && af->ok)
+            flow_prefetch(pl->ft, af->hash);
+        pl_one(pl, &p[i], p[i].note);
+    }
+}
+
+void pl_packets(void *ctx, const struct cap_pkt *p, size_t n)
+{
+    if (n > 0 && p[0].note != NULL)
+        pl_packets_noted(ctx, p, n);
+    else
+        pl_packets_ring(ctx, p, n);
 }
 
 void pl_idle(struct pipeline *pl, uint64_t now_us)

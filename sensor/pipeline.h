@@ -46,9 +46,18 @@ void pl_config_default(struct pl_config *cfg);
  * message in err (256 bytes) when dlt is unsupported or memory is short. */
 struct pipeline *pl_new(const struct pl_config *cfg, int dlt, char *err);
 
+/* The work on a frame that needs only the frame, for cap_set_prep() (ctx is
+ * the pipeline, notes are pl_note_size() bytes): the one-pass decode and the
+ * flow hash. It reads only what is fixed when the pipeline is made (the link
+ * type, the table's hash seed), so it may run on the capture's reader thread
+ * while pl_packets() runs on another. */
+void pl_prep(const void *ctx, const struct cap_pkt *p, void *note);
+size_t pl_note_size(void);
+
 /* Process frames p[0..n) in order (a cap_batch_fn: ctx is the pipeline).
- * With n > 1 each frame is decoded and its flow's hash bucket and flow are
- * prefetched a few frames before its turn. */
+ * With n > 1 each frame's flow hash bucket and flow are prefetched a few
+ * frames before its turn, from its note (pl_prep) when the frames have
+ * notes, or else decoding it that far ahead. */
 void pl_packets(void *ctx, const struct cap_pkt *p, size_t n);
 
 /* A live capture with no packet for a while: let packet time follow the

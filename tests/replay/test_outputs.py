@@ -242,36 +242,62 @@ def test_ndpi_flows(args):
           "--no-ndpi: no nDPI facts in the flow records")
 
 
-def run_threads(args, tmp, pcap, threads):
-    flows = os.path.join(tmp, "flows-%d.json" % threads)
+READER_LINE = re.compile(r"^  reader thread: (\d+) packets, (\d+) of them decoded there\n",
+                         re.M)
+
+
+def run_threads(args, tmp, pcap, threads, notes=None):
+    """(rc, alerts, flow records, summary without the reader line), reader line
+    numbers (packets, decoded on the reader) or None. notes="always" makes the
+    reader decode every batch (VTLS_READER_NOTES), not only when it is ahead."""
+    flows = os.path.join(tmp, "flows-%d%s.json" % (threads, notes or ""))
+    if os.path.exists(flows):
+        os.unlink(flows)  # --flows appends
+    env = dict(os.environ)
+    env.pop("VTLS_READER_NOTES", None)
+    if notes:
+        env["VTLS_READER_NOTES"] = notes
     res = subprocess.run([args.sensor, "-r", pcap, "--threads", str(threads), "--alerts", "-",
                           "--flows", flows, "--hash-seed", "7", *demo_args(args)],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, env=env)
+    m = READER_LINE.search(res.stderr)
     with open(flows) as f:
-        return res.returncode, res.stdout, f.read(), res.stderr
+        out = (res.returncode, res.stdout, f.read(), READER_LINE.sub("", res.stderr))
+    return out, (int(m[1]), int(m[2])) if m else None
 
 
 def test_threads(args, tmp):
     """The reader thread changes nothing but speed: alerts, flow records and
     the statistics are the same byte for byte with --threads 1 and 2, on every
-    capture in pcaps/ and on a generated one of 23 MB (about 90 batches)."""
+    capture in pcaps/ and on a generated one of 23 MB (about 90 batches), both
+    when the reader decodes only while it is ahead and when it decodes every
+    batch."""
     big = os.path.join(tmp, "gen.pcap")
     subprocess.run(["/usr/bin/python3", os.path.join(args.src, "tests", "bench", "gen.py"),
                     "--packets", "60000", "--flows", "800", "--seed", "3", "mixed", big],
                    check=True, capture_output=True)
     pcaps = sorted(os.path.join(args.pcaps, x) for x in os.listdir(args.pcaps)
                    if x.endswith(".pcap") or x.endswith(".pcapng"))
-    differ, alerts = [], 0
+    differ, alerts, reader = [], 0, {}
     for pcap in pcaps + [big]:
-        one, two = run_threads(args, tmp, pcap, 1), run_threads(args, tmp, pcap, 2)
+        one, no_line = run_threads(args, tmp, pcap, 1)
+        two, reader[pcap] = run_threads(args, tmp, pcap, 2)
+        noted, reader_all = run_threads(args, tmp, pcap, 2, "always")
         alerts += one[1].count("\n")
-        if one != two:
+        if one != two or one != noted or no_line is not None:
             differ.append(os.path.basename(pcap))
+        if reader_all is None or reader_all[0] != reader_all[1]:
+            differ.append(os.path.basename(pcap) + " (reader line %s)" % (reader_all,))
     check(not differ and len(pcaps) > 50,
           f"threads: {len(pcaps) + 1} captures, {alerts} alerts, outputs identical with "
-          f"--threads 1 and 2 (differ: {differ})")
-    big_flows = run_threads(args, tmp, big, 2)[2].count("\n")
+          f"--threads 1, 2, and 2 decoding every packet on the reader (differ: {differ})")
+    big_run = run_threads(args, tmp, big, 2)[0]
+    big_flows = big_run[2].count("\n")
     check(big_flows >= 800, f"threads: the generated capture ends {big_flows} flows")
+    m = re.search(r"vtls-sensor: (\d+) packets", big_run[3])
+    packets, decoded = reader[big] or (0, 0)
+    check(m is not None and packets == int(m[1]) >= 60000 and decoded <= packets,
+          f"threads: the reader line counts {packets} packets, {decoded} decoded there")
 
 
 def main():

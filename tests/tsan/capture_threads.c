@@ -2,8 +2,9 @@
  * shared-memory arena cannot start under TSan, so this is a plain program):
  * every packet of a capture arrives in order through the queue, a stop from
  * the callback and interruptions from another thread end or wake the run as
- * they should, and an error after many packets is reported after all of
- * them. Exits 0 when every check held, 1 with a message otherwise. */
+ * they should, notes written on the reader thread (cap_set_prep) reach the
+ * callback with their packets, and an error after many packets is reported
+ * after all of them. Exits 0 when every check held, 1 with a message otherwise. */
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -66,8 +67,23 @@ static void write_capture(const char *path, int garbage)
 
 struct run {
     struct cap *c;
-    unsigned n, ticks, stop_at;
+    unsigned n, ticks, stop_at, noted;
+    int notes; /* the reader writes a note for every packet (cap_set_prep) */
 };
+
+/* A note: written on the reader thread, read on the consumer's. */
+struct note {
+    uint32_t caplen;
+    uint8_t last;
+};
+
+static void prep(const void *ctx, const struct cap_pkt *p, void *note)
+{
+    (void)ctx;
+    struct note *nt = note;
+    nt->caplen = p->caplen;
+    nt->last = p->caplen > 0 ? p->data[p->caplen - 1] : 0;
+}
 
 static void on_packets(void *ctx, const struct cap_pkt *p, size_t n)
 {
@@ -77,6 +93,13 @@ static void on_packets(void *ctx, const struct cap_pkt *p, size_t n)
         if (p[j].caplen > 0)
             check(p[j].data[p[j].caplen - 1] == (uint8_t)(r->n + p[j].caplen - 1),
                   "packet %u: bytes", r->n);
+        const struct note *nt = p[j].note;
+        check(r->notes == (nt != NULL), "packet %u: note %p", r->n, (const void *)nt);
+        if (nt == NULL)
+            continue;
+        r->noted++;
+        check(nt->caplen == p[j].caplen, "packet %u: note length %u", r->n, nt->caplen);
+        check(p[j].caplen == 0 || nt->last == p[j].data[p[j].caplen - 1], "packet %u: note", r->n);
     }
     if (r->stop_at != 0 && r->n >= r->stop_at)
         cap_stop(r->c);
@@ -115,6 +138,8 @@ static int run(const char *path, struct run *r, int with_poker, char *err)
         return -2;
     cap_set_threaded(r->c, true);
     cap_set_tick(r->c, on_tick, r);
+    if (r->notes)
+        cap_set_prep(r->c, prep, NULL, sizeof(struct note), true);
     struct poker pk = {.c = r->c};
     pthread_t tid;
     pthread_mutex_init(&pk.lock, NULL);
@@ -150,6 +175,9 @@ int main(void)
         check(r.n == NPKT, "%u of %d packets", r.n, NPKT);
         check(r.ticks > 0, "no tick");
     }
+    struct run nr = {.notes = 1};
+    check(run(path, &nr, 1, err) == 0, "run with notes failed: %s", err);
+    check(nr.n == NPKT && nr.noted == NPKT, "%u of %u packets noted", nr.noted, nr.n);
     struct run r = {.stop_at = 7000};
     check(run(path, &r, 1, err) == 0, "stopped run failed: %s", err);
     check(r.n >= 7000 && r.n < 7000 + CAP_VEC, "%u packets after a stop at 7000", r.n);

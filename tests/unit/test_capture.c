@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sensor/capture.h"
@@ -205,6 +206,107 @@ Test(capture, stop_from_the_callback_ends_the_run)
         cr_expect_geq(m.n, 5000);
         cr_expect_lt(m.n, 5000 + CAP_VEC, "%u packets after a stop at 5000", m.n);
     }
+    unlink(path);
+}
+
+/* ---- notes made on the reader thread (cap_set_prep) ---- */
+
+struct note_rec {
+    uint64_t ts_us;
+    uint32_t caplen;
+    uint8_t first, last;
+    bool note_was_null;
+};
+
+static const int prep_ctx = 7;
+
+/* Runs on the reader thread: no Criterion assertions here, only records. */
+static void prep_note(const void *ctx, const struct cap_pkt *p, void *note)
+{
+    struct note_rec *r = note;
+    r->ts_us = p->ts_us + (ctx == &prep_ctx ? 0 : 1);
+    r->caplen = p->caplen;
+    r->first = p->caplen ? p->data[0] : 0;
+    r->last = p->caplen ? p->data[p->caplen - 1] : 0;
+    r->note_was_null = p->note == NULL;
+}
+
+struct noted {
+    unsigned n, noted, bad, mixed_calls;
+    unsigned slow_calls; /* the first calls sleep, so that the reader gets ahead */
+};
+
+static void on_noted(void *ctx, const struct cap_pkt *p, size_t n)
+{
+    struct noted *m = ctx;
+    unsigned with = 0;
+    for (size_t j = 0; j < n; j++) {
+        const struct note_rec *r = p[j].note;
+        if (r == NULL)
+            continue;
+        with++;
+        bool ok = r->ts_us == p[j].ts_us && r->caplen == p[j].caplen && r->note_was_null &&
+                  (p[j].caplen == 0 ||
+                   (r->first == p[j].data[0] && r->last == p[j].data[p[j].caplen - 1]));
+        m->bad += !ok;
+    }
+    m->mixed_calls += with != 0 && with != n;
+    m->noted += with;
+    m->n += (unsigned)n;
+    if (m->slow_calls > 0) {
+        m->slow_calls--;
+        nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
+}
+
+static void run_noted(const char *path, bool threaded, bool always, struct noted *m,
+                      struct cap_stats *st)
+{
+    char err[CAP_ERRLEN];
+    struct cap *c = cap_open_file(path, err);
+    cr_assert_not_null(c, "%s", err);
+    cap_set_threaded(c, threaded);
+    cap_set_prep(c, prep_note, &prep_ctx, sizeof(struct note_rec), always);
+    cr_assert_eq(cap_run(c, on_noted, m, err), 0, "%s", err);
+    cap_get_stats(c, st);
+    cap_close(c);
+}
+
+Test(capture, reader_notes_every_packet_when_asked)
+{
+    char path[64];
+    write_many(path);
+    struct noted m = {0};
+    struct cap_stats st;
+    run_noted(path, true, true, &m, &st);
+    cr_expect_eq(m.n, MANY);
+    cr_expect_eq(m.noted, MANY, "%u of %u packets noted", m.noted, m.n);
+    cr_expect_eq(m.bad, 0, "%u notes do not match their packet", m.bad);
+    cr_expect(st.threaded);
+    cr_expect_eq(st.noted, MANY);
+    unlink(path);
+}
+
+Test(capture, reader_notes_batches_when_the_callbacks_fall_behind)
+{
+    char path[64];
+    write_many(path);
+    struct noted m = {.slow_calls = 200};
+    struct cap_stats st;
+    run_noted(path, true, false, &m, &st);
+    cr_expect_eq(m.n, MANY);
+    cr_expect_gt(m.noted, 0, "the reader was ahead and noted no batch");
+    cr_expect_eq(m.bad, 0, "%u notes do not match their packet", m.bad);
+    cr_expect_eq(m.mixed_calls, 0, "a call mixed packets with and without notes");
+    cr_expect_eq(st.noted, m.noted);
+
+    /* Without the reader thread nothing is noted. */
+    struct noted one = {0};
+    run_noted(path, false, true, &one, &st);
+    cr_expect_eq(one.n, MANY);
+    cr_expect_eq(one.noted, 0);
+    cr_expect(!st.threaded);
+    cr_expect_eq(st.noted, 0);
     unlink(path);
 }
 
