@@ -69,7 +69,11 @@ struct app_summary {
 struct app_live {
     uint8_t stage;
     uint8_t stash_len[2];
-    uint8_t stash[2][APP_STASH];
+    /* The first bytes of each side while too few to decide (APP_STASH per
+     * side): allocated when a side first needs it, so that the many flows
+     * decided on their first segment (and a flood of one-segment flows that
+     * never are) do not carry 128 bytes they never use. */
+    uint8_t *stash;
     uint64_t tls_start_us;
     bool text;       /* an unrecognised flow's first bytes were printable text */
     bool dpi_off;    /* nDPI given up for this flow (memory cap) */
@@ -337,6 +341,7 @@ static void app_free_live(struct app_engine *e, struct app_flow *a)
     free(lv->zk);
     dpi_flow_free(lv->dpi);
     free(lv->dpi_first);
+    free(lv->stash);
     flow_mem_release(e->ft, lv->charged);
     free(lv);
     a->live = NULL;
@@ -1157,13 +1162,14 @@ static bool app_detect(struct app_engine *e, struct flow *f, struct app_flow *a,
     /* Judge the stashed bytes and the new ones together (a bounded copy). */
     if (have > 0) {
         m = have + (n < APP_PROBE - have ? n : APP_PROBE - have);
-        memcpy(probe, lv->stash[dir], have);
+        memcpy(probe, lv->stash + dir * APP_STASH, have);
         memcpy(probe + have, p, m - have);
         q = probe;
     }
     enum app_stage st = app_choose(f, dir, q, m, &more);
-    if (st == APP_ST_OPAQUE && more && have + n <= APP_STASH) {
-        memcpy(lv->stash[dir] + have, p, n);
+    if (st == APP_ST_OPAQUE && more && have + n <= APP_STASH &&
+        (lv->stash != NULL || (lv->stash = app_charged(e, f, lv, 2 * APP_STASH, NULL)))) {
+        memcpy(lv->stash + dir * APP_STASH + have, p, n);
         lv->stash_len[dir] = (uint8_t)(have + n);
         return false;
     }
@@ -1177,7 +1183,8 @@ static bool app_detect(struct app_engine *e, struct flow *f, struct app_flow *a,
     if (lv->stage == APP_ST_DONE)
         return true;
     for (int d = 0; d < 2; d++)
-        if (lv->stash_len[d] > 0 && app_feed(e, f, a, d, lv->stash[d], lv->stash_len[d]))
+        if (lv->stash_len[d] > 0 &&
+            app_feed(e, f, a, d, lv->stash + d * APP_STASH, lv->stash_len[d]))
             return true;
     return app_feed(e, f, a, dir, p, n);
 }
