@@ -69,29 +69,31 @@ struct app_summary {
 struct app_live {
     uint8_t stage;
     uint8_t stash_len[2];
+    uint8_t proto, enc; /* enum app_proto, enum app_enc: what the first bytes showed */
+    bool text;          /* an unrecognised flow's first bytes were printable text */
+    bool dpi_off;       /* nDPI given up for this flow (memory cap) */
+    /* The first payload packet of an unrecognised TCP flow, held back from
+     * nDPI until a second one comes or the flow ends (see app_on_packet). */
+    uint32_t dpi_first_len;
+    uint8_t *dpi_first;
+    uint64_t dpi_first_us;
     /* The first bytes of each side while too few to decide (APP_STASH per
      * side): allocated when a side first needs it, so that the many flows
      * decided on their first segment (and a flood of one-segment flows that
      * never are) do not carry 128 bytes they never use. */
     uint8_t *stash;
     uint64_t tls_start_us;
-    bool text;       /* an unrecognised flow's first bytes were printable text */
-    bool dpi_off;    /* nDPI given up for this flow (memory cap) */
     size_t dpi_heap; /* nDPI heap bytes charged for this flow */
-    /* The first payload packet of an unrecognised TCP flow, held back from
-     * nDPI until a second one comes or the flow ends (see app_on_packet). */
-    uint8_t *dpi_first;
-    uint32_t dpi_first_len;
-    uint64_t dpi_first_us;
     struct tls_parser *tls;
     struct mysql_parser *mysql;
     struct h2_parser *h2;
     struct http1_parser *http1;
     struct zk_parser *zk;
     struct dpi_flow *dpi;
-    size_t charged;     /* bytes charged to the flow table */
-    uint8_t proto, enc; /* enum app_proto, enum app_enc: what the first bytes showed */
+    size_t charged; /* bytes charged to the flow table */
 };
+
+_Static_assert(sizeof(struct app_live) <= 112, "app_live: small fields packed together");
 
 /* Certificates first seen in this flow, waiting for their certificate event. */
 struct app_new_certs {
