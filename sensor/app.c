@@ -192,24 +192,26 @@ const char *app_parser_name(enum app_parser p)
     return (unsigned)p < APP_P__COUNT ? names[p] : "unknown";
 }
 
-/* n bytes for f, charged to f (and counted in lv->charged when lv is given):
- * a block from pool when it has one (not cleared), else a new one (cleared
- * when there is no pool). NULL, charge undone, when either fails. */
+/* n bytes for f, charged to f as flow_mem_block(n) (and counted in
+ * lv->charged when lv is given): a block from pool when it has one (not
+ * cleared), else a new one (cleared when there is no pool). NULL, charge
+ * undone, when either fails. */
 static void *app_charged(struct app_engine *e, struct flow *f, struct app_live *lv, size_t n,
                          struct app_pool *pool)
 {
-    if (!flow_mem_charge(e->ft, f, n)) {
+    size_t block = flow_mem_block(n);
+    if (!flow_mem_charge(e->ft, f, block)) {
         e->st.alloc_failed++;
         return NULL;
     }
     void *p = pool == NULL ? calloc(1, n) : pool->n > 0 ? pool->free[--pool->n] : malloc(n);
     if (p == NULL) {
-        flow_mem_release(e->ft, n);
+        flow_mem_release(e->ft, block);
         e->st.alloc_failed++;
         return NULL;
     }
     if (lv != NULL)
-        lv->charged += n;
+        lv->charged += block;
     return p;
 }
 
@@ -316,11 +318,11 @@ static struct app_flow *app_get(struct app_engine *e, struct flow *f)
         return NULL;
     a->live = app_alloc(e, f, NULL, sizeof(*a->live));
     if (a->live == NULL) {
-        flow_mem_release(e->ft, sizeof(*a));
+        flow_mem_release(e->ft, flow_mem_block(sizeof(*a)));
         free(a);
         return NULL;
     }
-    a->live->charged = sizeof(*a->live);
+    a->live->charged = flow_mem_block(sizeof(*a->live));
     f->app = a;
     return a;
 }
@@ -361,7 +363,7 @@ static void app_free_tls_keep(struct app_engine *e, struct app_flow *a)
         istr_put(e->strings, strs[i]);
     cc_put(e->certs, t->leaf);
     if (a->tls_charged)
-        flow_mem_release(e->ft, sizeof(*t));
+        flow_mem_release(e->ft, flow_mem_block(sizeof(*t)));
     free(t);
     a->tls = NULL;
 }
@@ -401,7 +403,7 @@ void app_release(struct app_engine *e, struct flow *f)
     for (size_t i = 0; i < n; i++)
         istr_put(e->strings, *strs[i]);
     if (!a->uncharged)
-        flow_mem_release(e->ft, sizeof(*a));
+        flow_mem_release(e->ft, flow_mem_block(sizeof(*a)));
     free(a);
     f->app = NULL;
 }
@@ -1333,8 +1335,8 @@ static bool app_dpi_begin(struct app_engine *e, struct flow *f, struct app_live 
     bool ok = app_dpi_feed(e, f, lv, lv->dpi_first, lv->dpi_first_len, lv->dpi_first_us, done);
     free(lv->dpi_first);
     lv->dpi_first = NULL;
-    flow_mem_release(e->ft, lv->dpi_first_len);
-    lv->charged -= lv->dpi_first_len;
+    flow_mem_release(e->ft, flow_mem_block(lv->dpi_first_len));
+    lv->charged -= flow_mem_block(lv->dpi_first_len);
     return ok;
 }
 

@@ -175,6 +175,16 @@ void flow_flush(struct flow_table *ft);
 bool flow_mem_charge(struct flow_table *ft, const struct flow *f, size_t n);
 void flow_mem_release(struct flow_table *ft, size_t n);
 
+/* What the heap spends on one malloc'd block of n bytes (glibc on a 64-bit
+ * system: n and an 8-byte header rounded up to 16, at least 32). A block is
+ * charged and released at this size, so that the cap bounds the memory the
+ * flows really take, headers included. */
+static inline size_t flow_mem_block(size_t n)
+{
+    size_t b = (n + 8 + 15) & ~(size_t)15;
+    return b < 32 ? 32 : b;
+}
+
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
 
 /* Key side (0 or 1) of the client and of the server: f->key.addr[side]. */

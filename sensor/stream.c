@@ -116,7 +116,7 @@ static struct sctx sctx_of(struct stream_engine *se, struct flow *f, unsigned si
 
 static void seg_free(struct stream_engine *se, struct stream_seg *s)
 {
-    flow_mem_release(se->ft, sizeof(*s) + s->len);
+    flow_mem_release(se->ft, flow_mem_block(sizeof(*s) + s->len));
     free(s);
 }
 
@@ -136,11 +136,11 @@ static struct stream_seg *seg_new(const struct sctx *c, uint32_t seq, const uint
     size_t size = sizeof(struct stream_seg) + n;
     struct stream_seg *s;
 
-    if (!flow_mem_charge(c->se->ft, c->f, size))
+    if (!flow_mem_charge(c->se->ft, c->f, flow_mem_block(size)))
         return NULL;
     s = malloc(size);
     if (!s) {
-        flow_mem_release(c->se->ft, size);
+        flow_mem_release(c->se->ft, flow_mem_block(size));
         return NULL;
     }
     s->next = NULL;
@@ -429,13 +429,13 @@ static bool segment_in(struct stream_engine *se, struct flow *f, unsigned side,
 
 static bool stream_create(struct stream_engine *se, struct flow *f)
 {
-    if (!flow_mem_charge(se->ft, f, sizeof(struct stream))) {
+    if (!flow_mem_charge(se->ft, f, flow_mem_block(sizeof(struct stream)))) {
         se->st.memcap_drops++;
         return false;
     }
     f->stream = calloc(1, sizeof(struct stream));
     if (!f->stream) {
-        flow_mem_release(se->ft, sizeof(struct stream));
+        flow_mem_release(se->ft, flow_mem_block(sizeof(struct stream)));
         se->st.memcap_drops++;
         return false;
     }
@@ -448,7 +448,7 @@ static void stream_free(struct stream_engine *se, struct flow *f)
     half_drop_held(se, &f->stream->h[1]);
     free(f->stream);
     f->stream = NULL;
-    flow_mem_release(se->ft, sizeof(struct stream));
+    flow_mem_release(se->ft, flow_mem_block(sizeof(struct stream)));
     f->flags |= FLOW_F_STREAM_DONE;
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests of the flow table (sensor/flow.c). */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "sensor/flow.h"
@@ -612,4 +613,21 @@ Test(flow, port_hints_and_names)
         cr_assert_not(flow_port_hint(no[i]), "%u", no[i]);
     cr_assert_str_eq(flow_end_name(FLOW_END_EVICTED), "evicted");
     cr_assert_leq(sizeof(struct flow), 160);
+}
+
+/* flow_mem_block() is what glibc really spends on a block: its usable size
+ * plus the 8-byte header, for every small size a flow's state comes in. */
+Test(flow, mem_block_matches_the_heap)
+{
+#ifdef __SANITIZE_ADDRESS__
+    cr_skip_test("AddressSanitizer's allocator sizes blocks its own way");
+#endif
+    for (size_t n = 0; n <= 4096; n++) {
+        void *p = malloc(n);
+        cr_assert_not_null(p);
+        size_t real = malloc_usable_size(p) + 8;
+        free(p);
+        cr_assert_eq(flow_mem_block(n), real, "%zu bytes: charged %zu, heap block %zu", n,
+                     flow_mem_block(n), real);
+    }
 }
