@@ -3,7 +3,6 @@
 
 #include <ndpi_api.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +20,12 @@ struct dpi_flow {
 };
 
 /* nDPI's heap, counted: each block carries its size in front. The hooks
- * are process-wide (nDPI has no per-module allocator), so the counter is
- * atomic; nothing else here is shared. */
+ * are process-wide (nDPI has no per-module allocator); the count is per
+ * thread, so that the difference around a call counts that call's blocks
+ * only, whatever other threads do, and no packet touches a shared counter.
+ * A flow's nDPI state is made and freed on its pipeline's thread. */
 #define DPI_HDR 16
-static atomic_size_t dpi_heap;
+static _Thread_local size_t dpi_heap;
 static pthread_once_t dpi_hooks_once = PTHREAD_ONCE_INIT;
 
 static void *dpi_malloc(size_t n)
@@ -33,7 +34,7 @@ static void *dpi_malloc(size_t n)
     if (p == NULL)
         return NULL;
     memcpy(p, &n, sizeof(n));
-    atomic_fetch_add(&dpi_heap, n);
+    dpi_heap += n;
     return p + DPI_HDR;
 }
 
@@ -44,7 +45,7 @@ static void dpi_free(void *q)
     unsigned char *p = (unsigned char *)q - DPI_HDR;
     size_t n;
     memcpy(&n, p, sizeof(n));
-    atomic_fetch_sub(&dpi_heap, n);
+    dpi_heap -= n;
     free(p);
 }
 
@@ -58,7 +59,7 @@ static void dpi_install_hooks(void)
 
 size_t dpi_heap_bytes(void)
 {
-    return atomic_load(&dpi_heap);
+    return dpi_heap;
 }
 
 struct dpi_engine *dpi_engine_new(void)

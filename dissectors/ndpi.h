@@ -34,9 +34,10 @@ void dpi_engine_free(struct dpi_engine *e);
  * allocates inside (to charge a memory cap). */
 size_t dpi_flow_size(void);
 
-/* Bytes nDPI holds on its heap now, module and flows together (counted by
- * allocation hooks installed with the first engine). The difference around
- * a dpi_packet() call is what that packet made the flow cost. */
+/* Bytes nDPI holds on its heap now, module and flows together, as allocated
+ * and freed on the calling thread (counted by allocation hooks installed
+ * with the first engine). The difference around a dpi_packet() call is what
+ * that packet made the flow cost. */
 size_t dpi_heap_bytes(void);
 
 /* Per-flow state; NULL on allocation failure. */
