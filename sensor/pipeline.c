@@ -198,11 +198,9 @@ static void pl_one(struct pipeline *pl, const struct cap_pkt *cp, struct pl_ahea
 /* Stage one of the look-ahead: decode, hash and ask for the bucket. */
 static void pl_look(const struct pipeline *pl, const struct cap_pkt *cp, struct pl_ahead *a)
 {
-    a->ok = dec_packet_fast(pl->dlt, cp->data, cp->caplen, &a->pkt);
-    if (a->ok) {
-        a->hash = flow_hash(pl->ft, &a->pkt);
+    pl_prep(pl, cp, a);
+    if (a->ok)
         flow_bucket_prefetch(pl->ft, a->hash);
-    }
 }
 
 /* Packets without notes: decoded here, in a ring PL_AHEAD_BUCKET ahead. */
