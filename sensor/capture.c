@@ -128,16 +128,19 @@ static struct cap *cap_new(pcap_t *p, const char *source, bool live)
  * reads CAP_FILE_BUF bytes per system call instead of the 4 KiB of a default
  * stdio buffer (read calls were a third of a replay's reading time).
  * Returns NULL with errno set; *vbuf is the buffer to free after the stream
- * is closed (NULL for stdin or when none could be had). */
-static FILE *cap_fopen(const char *path, void **vbuf)
+ * is closed (NULL for stdin or when none could be had); *regular says
+ * whether the stream is a regular file (not stdin, a pipe or a device). */
+static FILE *cap_fopen(const char *path, void **vbuf, bool *regular)
 {
     *vbuf = NULL;
+    *regular = false;
     if (strcmp(path, "-") == 0)
         return stdin;
     FILE *f = fopen(path, "rb");
     struct stat st;
     if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
         return f;
+    *regular = true;
     /* Page-aligned: the kernel's copy into a buffer 16 bytes off a line
      * boundary (where malloc puts a large block) took half as long again. */
     *vbuf = aligned_alloc(4096, CAP_FILE_BUF);
@@ -153,7 +156,8 @@ struct cap *cap_open_file(const char *path, char *err)
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     void *vbuf;
-    FILE *f = cap_fopen(path, &vbuf);
+    bool regular;
+    FILE *f = cap_fopen(path, &vbuf, &regular);
     if (f == NULL) {
         snprintf(err, CAP_ERRLEN, "%s: cannot read capture: %s", name, strerror(errno));
         return NULL;
@@ -169,7 +173,6 @@ struct cap *cap_open_file(const char *path, char *err)
     /* Only one thread reads the file; glibc would otherwise lock the stream
      * twice per packet once the process has a second thread. */
     __fsetlocking(f, FSETLOCKING_BYCALLER);
-    struct stat st;
     struct cap *c = cap_new(p, name, false);
     if (c == NULL) {
         pcap_close(p);
@@ -178,7 +181,7 @@ struct cap *cap_open_file(const char *path, char *err)
         return NULL;
     }
     c->file_buf = vbuf;
-    c->pipe = fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode);
+    c->pipe = !regular;
     return c;
 }
 
@@ -680,7 +683,7 @@ void cap_get_stats(struct cap *c, struct cap_stats *st)
     st->received = c->delivered;
     st->bytes = c->bytes;
     st->noted = c->noted;
-    st->threaded = c->thr != NULL && c->thr_ran;
+    st->threaded = c->thr_ran;
     if (!c->live)
         return;
     struct pcap_stat ps;
